@@ -1,0 +1,1 @@
+"""The rules of the one-stop counter. Plain Python: nothing here imports Qt or SQLite."""
