@@ -343,7 +343,7 @@ class WorkingCalendar:
                     remaining -= available
                     current = session_end
             # Jump over whole days so long durations stay cheap; keep a non-empty last day.
-            whole_days = (remaining - timedelta(microseconds=1)) // per_day
+            whole_days = max(0, (remaining - timedelta(microseconds=1)) // per_day)
             remaining -= whole_days * per_day
             day = self.add_working_days(day, whole_days + 1)
             current = datetime.combine(day, time(0))
