@@ -110,6 +110,7 @@ class DossierState:
     refusal_reason: str | None = None
     timeliness: str | None = None  # early / on_time / late, fixed at return
     prints: int = 0
+    data: Mapping[str, Any] = field(default_factory=dict)  # the intake snapshot: applicant, form, papers
     action_count: int = 0
     last_action_at: datetime | None = None
 
@@ -166,6 +167,8 @@ def apply(state: DossierState, action: Action) -> DossierState:
     changes: dict[str, Any] = {"action_count": state.action_count + 1, "last_action_at": at}
     if kind in _NEXT_STATUS:
         changes["status"] = _NEXT_STATUS[kind]
+    if state.status is None and "dossier" in p:
+        changes["data"] = p["dossier"]
 
     if kind in ("received", "supplemented"):
         due = _dt(_require(p, "due_at", "Thiếu thời hạn trả kết quả."))
@@ -189,7 +192,10 @@ def apply(state: DossierState, action: Action) -> DossierState:
         _require(p, "channel", "Phải ghi cách báo công dân (điện thoại, tin nhắn, thư điện tử...).")
         changes["notified_at"] = at
     elif kind == "returned":
-        changes.update(returned_at=at, timeliness=classify_return(at, state.original_due_at or at))
+        # Judged on when the result was ready, against the first appointment: a citizen who
+        # collects later does not make the ward late, and an apology does not make it on time.
+        solved_at = state.result_ready_at or at
+        changes.update(returned_at=at, timeliness=classify_return(solved_at, state.original_due_at or solved_at))
     elif kind == "apology_issued":
         reason = _require(p, "reason", "Phiếu xin lỗi phải ghi rõ lý do chậm trả kết quả.")
         new_due = _dt(_require(p, "new_due_at", "Phải ghi ngày hẹn trả mới."))

@@ -29,14 +29,18 @@ def received(at=T0, due=DUE):
     return act("received", at=at, due_at=due.isoformat(), clock_started_at=at.isoformat())
 
 
-def test_receive_then_return_early_on_time_late():
-    base = [received(), act("processing_started"), act("result_ready", at=T0 + timedelta(hours=3))]
-    early = derive_state(base + [act("returned", at=datetime(2026, 11, 24, 10, 0, tzinfo=VN_TZ))])
-    on_time = derive_state(base + [act("returned", at=datetime(2026, 11, 26, 16, 59, tzinfo=VN_TZ))])
-    late = derive_state(base + [act("returned", at=datetime(2026, 11, 27, 8, 0, tzinfo=VN_TZ))])
+def test_timeliness_is_judged_on_the_result_against_the_first_appointment():
+    def solved(ready_at, returned_at):
+        return derive_state([received(), act("processing_started"), act("result_ready", at=ready_at),
+                             act("returned", at=returned_at)])
+    early = solved(datetime(2026, 11, 24, 10, 0, tzinfo=VN_TZ), datetime(2026, 11, 24, 10, 30, tzinfo=VN_TZ))
+    on_time = solved(datetime(2026, 11, 26, 16, 59, tzinfo=VN_TZ), datetime(2026, 11, 26, 16, 59, tzinfo=VN_TZ))
+    late = solved(datetime(2026, 11, 27, 8, 0, tzinfo=VN_TZ), datetime(2026, 11, 27, 9, 0, tzinfo=VN_TZ))
+    collected_later = solved(datetime(2026, 11, 25, 8, 0, tzinfo=VN_TZ), datetime(2026, 12, 3, 9, 0, tzinfo=VN_TZ))
     assert (early.status, early.timeliness) == ("returned", "early")
     assert on_time.timeliness == "on_time"
     assert late.timeliness == "late"
+    assert collected_later.timeliness == "early"  # the citizen came late, the ward was not
     assert "late_without_apology" in flags(late, late.returned_at)
     s = summarise([early, on_time, late, derive_state([received()])])
     assert (s.solved, s.early, s.on_time, s.late) == (3, 1, 1, 1)

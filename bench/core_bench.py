@@ -1,0 +1,118 @@
+"""Counter core benchmark: search and save on a large demo ward database.
+
+    python bench/core_bench.py [--dossiers 1000000] [--samples 300] [--db PATH]
+
+Builds the database once with the demo generator (cached under bench/.cache/),
+then prints p50/p95 for search by name without diacritics, by CCCD, by dossier
+code, and for saving a new dossier (receipt, with synchronous=FULL).
+Goals on a 2-core machine: search p95 < 10 ms, save p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from desk_app.counter import Counter  # noqa: E402
+from desk_app.demo import DEMO_ACCOUNTS, generate_demo  # noqa: E402
+from desk_app.models.text import fold  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    p = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return p(0.50), p(0.95), ordered[-1]
+
+
+def timed(fn, inputs) -> list[float]:
+    out = []
+    for item in inputs:
+        start = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def build(path: Path, dossiers: int) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".building")
+    for leftover in tmp.parent.glob(tmp.name + "*"):
+        leftover.unlink()
+    start = time.perf_counter()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if time.perf_counter() - last[0] > 30:
+            last[0] = time.perf_counter()
+            print(f"  … {done}/{total} dossiers, {time.perf_counter() - start:.0f} s", flush=True)
+
+    print(f"Building a {dossiers}-dossier demo ward at {path} (once; cached) …", flush=True)
+    generate_demo(tmp, dossiers=dossiers, seed=2026, progress=progress)
+    for suffix in ("-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    tmp.rename(path)
+    print(f"Built in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dossiers", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--db", type=Path)
+    args = parser.parse_args()
+    path = args.db or ROOT / "bench" / ".cache" / f"ward-{args.dossiers}.sqlite3"
+    build(path, args.dossiers)
+
+    counter = Counter.open(path)
+    counter.login(DEMO_ACCOUNTS[1][0], DEMO_ACCOUNTS[1][3])
+    rng = random.Random(1)
+    total = counter.store.conn.execute("SELECT max(num) FROM dossiers").fetchone()[0]
+    picks = []
+    while len(picks) < args.samples:
+        row = counter.store._one("SELECT code, applicant_name, applicant_id_number FROM dossiers WHERE num = ?",
+                                 [rng.randint(1, total)])
+        if row:
+            picks.append(row)
+    names = [fold(p["applicant_name"]) for p in picks]
+    prefixes = [" ".join(w[: max(2, len(w) - 1)] for w in n.split()) for n in names]  # "nguye va du"
+    ids = [p["applicant_id_number"] for p in picks if p["applicant_id_number"]]
+    codes = [p["code"] for p in picks]
+
+    counter.search(names[0])  # warm the page cache once, as a clerk's first search would
+    results = {
+        "search: full name, no diacritics": timed(counter.search, names),
+        "search: name prefixes": timed(counter.search, prefixes),
+        "search: CCCD (12 digits)": timed(counter.search, ids),
+        "search: dossier code": timed(counter.search, codes),
+    }
+    applicants = [{"full_name": p["applicant_name"], "id_number": p["applicant_id_number"]} for p in picks]
+    results["save: new dossier (receipt)"] = timed(
+        lambda a: counter.receive("2.000884", a), applicants[: min(len(applicants), 200)])
+    size_mb = os.path.getsize(path) / 1e6
+    counts = counter.store.counts()
+    counter.close()
+
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite {__import__('sqlite3').sqlite_version}")
+    print(f"Database: {counts['dossiers']} dossiers, {counts['actions']} actions, {counts['citizens']} citizens, "
+          f"{size_mb:.0f} MB")
+    print(f"{'operation':38} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, samples in results.items():
+        p50, p95, worst = percentiles(samples)
+        print(f"{name:38} {len(samples):5d} {p50:8.2f} {p95:8.2f} {worst:8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

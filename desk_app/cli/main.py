@@ -1,0 +1,252 @@
+"""``desk-app``: with no command, the counter window; with a command, the admin tools.
+
+Every failure a user can cause prints a Vietnamese message and exits non-zero,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..models.errors import DomainError
+from ..paths import default_db_path
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _db_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--db", type=Path, default=None,
+                        help="tệp cơ sở dữ liệu của quầy (mặc định: $DESK_APP_DB hoặc thư mục dữ liệu người dùng)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db = _db_parent()
+    parser = argparse.ArgumentParser(
+        prog="desk-app", parents=[db],
+        description="Quầy Một Cửa — phần mềm tiếp nhận và trả kết quả hồ sơ của phường/xã.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="LỆNH")
+
+    p = sub.add_parser("init", parents=[db], help="khởi tạo cơ sở dữ liệu mới cho một phường/xã")
+    p.add_argument("--ward-code", help="mã đơn vị hành chính của phường/xã")
+    p.add_argument("--ward-name", help="tên phường/xã, ví dụ “Phường Đại Nài”")
+    p.add_argument("--counter", help="số quầy (1–99)")
+    p.add_argument("--admin", help="tên đăng nhập của quản trị viên đầu tiên")
+    p.add_argument("--password", help="mật khẩu (bỏ trống: hỏi, hoặc tự sinh khi không có bàn phím)")
+    p.add_argument("--admin-name", default="Quản trị viên", help="họ tên quản trị viên")
+
+    p = sub.add_parser("demo", parents=[db], help="tạo (hoặc bổ sung) dữ liệu mẫu của một phường")
+    p.add_argument("--dossiers", type=int, default=500, help="số hồ sơ mẫu")
+    p.add_argument("--seed", type=int, default=1, help="hạt giống ngẫu nhiên (cùng hạt giống, cùng dữ liệu)")
+
+    sub.add_parser("procedures", parents=[db], help="danh mục thủ tục: mã, tên, thời hạn, lệ phí")
+
+    p = sub.add_parser("due", parents=[db], help="tính ngày hẹn trả kết quả")
+    p.add_argument("--procedure", required=True, help="mã thủ tục, ví dụ 1.001193")
+    p.add_argument("--received", required=True, help="thời điểm tiếp nhận YYYY-MM-DDTHH:MM")
+    p.add_argument("--verification", action="store_true", help="có xác minh (cộng thêm thời gian xác minh)")
+
+    p = sub.add_parser("search", parents=[db], help="tìm hồ sơ theo tên (không dấu), CCCD, điện thoại, mã")
+    p.add_argument("query", nargs="+", help="nội dung tìm")
+    p.add_argument("--limit", type=int, default=50)
+
+    sub.add_parser("check", parents=[db], help="kiểm tra toàn vẹn cơ sở dữ liệu và nhật ký")
+    return parser
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return args.db if args.db else default_db_path()
+
+
+def _open_counter(args: argparse.Namespace):
+    from ..counter import Counter
+
+    path = _db_path(args)
+    if not path.exists():
+        raise DomainError(f"Không tìm thấy cơ sở dữ liệu {path}. Hãy chạy “desk-app init” hoặc “desk-app demo”.")
+    counter = Counter.open(path)
+    if not counter.store.is_initialised():
+        counter.close()
+        raise DomainError(f"Cơ sở dữ liệu {path} chưa được khởi tạo. Hãy chạy “desk-app init”.")
+    return counter
+
+
+def _ask(value: str | None, prompt: str, field: str) -> str:
+    if value:
+        return value
+    if sys.stdin.isatty():
+        answer = input(prompt).strip()
+        if answer:
+            return answer
+    raise DomainError(f"Thiếu {field}.")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from ..counter import Counter
+    from ..models.clerks import generate_password
+
+    path = _db_path(args)
+    ward_code = _ask(args.ward_code, "Mã phường/xã: ", "mã phường/xã (--ward-code)")
+    ward_name = _ask(args.ward_name, "Tên phường/xã: ", "tên phường/xã (--ward-name)")
+    counter_no = _ask(args.counter, "Số quầy: ", "số quầy (--counter)")
+    admin = _ask(args.admin, "Tên đăng nhập quản trị: ", "tên đăng nhập quản trị (--admin)")
+    password, generated = args.password, False
+    if not password:
+        if sys.stdin.isatty():
+            password = getpass.getpass("Mật khẩu quản trị (ít nhất 8 ký tự): ")
+        else:
+            password, generated = generate_password(), True
+    counter = Counter.open(path, create=True)
+    try:
+        counter.initialise(ward_code=ward_code, ward_name=ward_name, counter_no=counter_no,
+                           admin_username=admin, admin_password=password, admin_full_name=args.admin_name)
+    finally:
+        counter.close()
+    print(f"Đã khởi tạo {ward_name} (mã {ward_code}), quầy số {int(counter_no)}: {path}")
+    if generated:
+        print("Mật khẩu quản trị được tạo tự động (chỉ hiện một lần, hãy ghi lại):")
+        print(password)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..demo import generate_demo
+
+    path = _db_path(args)
+    summary = generate_demo(path, dossiers=args.dossiers, seed=args.seed, progress=_progress)
+    print(summary)
+    return 0
+
+
+def _progress(done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{done}/{total} hồ sơ", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def cmd_procedures(args: argparse.Namespace) -> int:
+    from ..models.catalogue import load_catalogue
+    from ..models.fees import describe as describe_fee
+
+    path = _db_path(args)
+    if args.db or path.exists():
+        counter = _open_counter(args)
+        catalogue = counter.catalogue
+        counter.close()
+    else:
+        catalogue = load_catalogue()
+    for proc in catalogue.procedures:
+        print(f"{proc.code}\t{proc.name}\t{proc.time_limit.describe()}\t{describe_fee(proc.fee)}")
+    return 0
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    from ..models.calendar import WorkingCalendar
+    from ..models.catalogue import load_catalogue
+    from ..models.clock import as_vn
+    from ..models.deadlines import compute_due
+
+    try:
+        received = as_vn(datetime.fromisoformat(args.received))
+    except ValueError:
+        raise DomainError(f"Thời điểm tiếp nhận không hợp lệ: {args.received!r} (dạng 2026-11-23T09:30).") from None
+    path = _db_path(args)
+    if args.db or path.exists():
+        counter = _open_counter(args)
+        try:
+            due = counter.due_for(args.procedure, received, with_verification=args.verification)
+            proc = counter.catalogue.get(args.procedure)
+        finally:
+            counter.close()
+    else:  # no ward yet: the national calendar and the seed catalogue
+        proc = load_catalogue().get(args.procedure)
+        due = compute_due(received, proc.time_limit, WorkingCalendar(), with_verification=args.verification)
+    print(f"Thủ tục: {proc.code} {proc.name} ({proc.time_limit.describe()})")
+    print(f"Hẹn trả: {due.due_at:%H:%M} ngày {due.due_at:%d/%m/%Y}")
+    if due.skipped:
+        print("Ngày không làm việc được bỏ qua:")
+        for day in due.skipped:
+            print(f"  {day.day:%d/%m/%Y} ({day.reason})")
+    else:
+        print("Không có ngày nghỉ nào được bỏ qua.")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from ..models.lifecycle import STATUS_LABELS
+
+    counter = _open_counter(args)
+    try:
+        rows = counter.search(" ".join(args.query), limit=args.limit)
+        for row in rows:
+            try:
+                name = counter.catalogue.get(row.procedure_code).name
+            except DomainError:
+                name = row.procedure_code
+            print(f"{row.code}\t{row.applicant_name}\t{name}\t{STATUS_LABELS.get(row.status, row.status)}")
+    finally:
+        counter.close()
+    if not rows:
+        print("Không tìm thấy hồ sơ nào.", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    counter = _open_counter(args)
+    try:
+        problems = counter.check()
+        counts = counter.store.counts()
+    finally:
+        counter.close()
+    print(f"{counts['dossiers']} hồ sơ, {counts['actions']} thao tác, {counts['outbox']} chờ đồng bộ.")
+    if problems:
+        print(f"Phát hiện {len(problems)} vấn đề:")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    print("Cơ sở dữ liệu toàn vẹn; nhật ký thao tác không bị sửa.")
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from ..ui.app import run
+
+    return run(_db_path(args))
+
+
+COMMANDS: dict[str, Handler] = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "procedures": cmd_procedures,
+    "due": cmd_due,
+    "search": cmd_search,
+    "check": cmd_check,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = COMMANDS.get(args.command or "", cmd_gui)
+    try:
+        return handler(args)
+    except DomainError as exc:
+        print(f"Lỗi: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Đã dừng.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,480 @@
+"""The counter's operations: the rules of ``desk_app.models`` applied to the local store.
+
+One ``Counter`` per open database (the GUI, the CLI and the tests all use it,
+as Anki's front end uses its Collection). Every operation validates first,
+then writes the dossier row, the journal action, the outbox row and the
+projection in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from .models.calendar import OfficeHours, WorkingCalendar
+from .models.catalogue import Catalogue, Procedure, load_catalogue
+from .models.clerks import Clerk, LoginFailed, hash_password, validate_role, validate_username, verify_password
+from .models.clock import Clock, as_vn, vn_now
+from .models.deadlines import DueTime, compute_due, is_due_soon
+from .models.dossier_code import make_code, validate_counter_no, validate_ward_code
+from .models.errors import DomainError, ValidationError
+from .models.intake import PaperReceived, Person, missing_components, normalize_person, papers_from_checklist
+from .models.journal import Action, new_id, verify_chain
+from .models.lifecycle import DossierState, OPEN_STATUSES, apply, derive_state, flags
+from .models.text import clean_text
+from .storage.store import DossierRow, Store, projection
+
+
+class NotLoggedIn(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Chưa đăng nhập. Vui lòng đăng nhập để thao tác.", code="not_logged_in")
+
+
+@dataclass(frozen=True)
+class DossierView:
+    """A dossier with its journal-derived state and flags, as screens and slips need it."""
+
+    row: DossierRow
+    state: DossierState
+    flags: frozenset[str]
+    procedure: Procedure | None
+    warnings: tuple[str, ...] = ()  # e.g. CCCD disagrees with the birth year: shown once, not stored
+
+    @property
+    def code(self) -> str:
+        return self.row.code
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @property
+    def status(self) -> str:
+        return self.state.status or ""
+
+
+QUEUES = {
+    "due_today": "Đến hạn hôm nay",
+    "overdue": "Quá hạn",
+    "needs_apology": "Cần phiếu xin lỗi",
+    "ready_to_return": "Có kết quả, chờ trả",
+    "waiting_supplement": "Chờ bổ sung",
+    "transferred": "Chuyển liên thông",
+}
+
+
+class Counter:
+    def __init__(self, store: Store, *, clock: Clock | None = None, catalogue: Catalogue | None = None,
+                 id_factory: Callable[[], str] = new_id) -> None:
+        self.store = store
+        self.clock: Clock = clock or vn_now
+        self.new_id = id_factory  # the demo generator passes a seeded one, to be deterministic
+        self._catalogue = catalogue
+        self._calendar: WorkingCalendar | None = None
+        self._settings: dict[str, str] | None = None  # read on every action: cached, dropped on change
+        self.clerk: Clerk | None = None
+
+    @classmethod
+    def open(cls, path: Path | str, *, clock: Clock | None = None, create: bool = False,
+             id_factory: Callable[[], str] = new_id) -> "Counter":
+        return cls(Store.open(path, create=create), clock=clock, id_factory=id_factory)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- set-up -------------------------------------------------------------------
+    def initialise(self, *, ward_code: str, ward_name: str, counter_no: int | str, admin_username: str,
+                   admin_password: str, admin_full_name: str = "Quản trị viên",
+                   catalogue: Catalogue | None = None, extra_settings: Mapping[str, Any] | None = None) -> None:
+        """A new ward database: its settings, the seed catalogue and the first admin."""
+        if self.store.is_initialised():
+            raise DomainError("Cơ sở dữ liệu này đã được khởi tạo cho một phường/xã.", code="already_initialised")
+        ward_code = validate_ward_code(ward_code)
+        counter_no = validate_counter_no(counter_no)
+        ward_name = clean_text(ward_name)
+        if len(ward_name) < 3:
+            raise ValidationError("Tên phường/xã quá ngắn.", field="ward_name")
+        username = validate_username(admin_username)
+        password_hash = hash_password(admin_password)
+        catalogue = catalogue or load_catalogue()
+        self.store.save_catalogue(catalogue)
+        with self.store.transaction():
+            self.store.set_settings({
+                "ward_code": ward_code,
+                "ward_name": ward_name,
+                "counter_no": counter_no,
+                "device_id": self.new_id(),
+                "office_hours": json.dumps(OfficeHours().to_dict()),
+                "saturday_working": "0",
+                **(extra_settings or {}),
+            }, in_transaction=True)
+            self.store.add_clerk(username, clean_text(admin_full_name), "admin", password_hash, in_transaction=True)
+        self._catalogue = catalogue
+        self._settings = None
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        if self._settings is None:
+            self._settings = self.store.settings()
+        return self._settings.get(key, default)
+
+    def set_settings(self, values: Mapping[str, Any]) -> None:
+        self.store.set_settings(values)
+        self._settings = None
+        self._calendar = None
+
+    def _require_setting(self, key: str) -> str:
+        value = self.setting(key)
+        if value is None:
+            raise DomainError("Cơ sở dữ liệu chưa được khởi tạo (desk-app init).", code="not_initialised")
+        return value
+
+    @property
+    def ward_code(self) -> str:
+        return self._require_setting("ward_code")
+
+    @property
+    def ward_name(self) -> str:
+        return self._require_setting("ward_name")
+
+    @property
+    def counter_no(self) -> int:
+        return int(self._require_setting("counter_no"))
+
+    @property
+    def device_id(self) -> str:
+        return self._require_setting("device_id")
+
+    @property
+    def office_hours(self) -> OfficeHours:
+        raw = self.setting("office_hours")
+        return OfficeHours.from_dict(json.loads(raw)) if raw else OfficeHours()
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        if self._calendar is None:
+            self._calendar = WorkingCalendar(
+                self.store.holiday_overrides(),
+                saturday_working=self.setting("saturday_working", "0") == "1",
+            )
+        return self._calendar
+
+    def reload_calendar(self) -> None:
+        self._calendar = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = self.store.load_catalogue() or load_catalogue()
+        return self._catalogue
+
+    # -- clerks -----------------------------------------------------------------------
+    def add_clerk(self, username: str, full_name: str, role: str, password: str) -> None:
+        self._require_role("manage")
+        self.store.add_clerk(validate_username(username), clean_text(full_name), validate_role(role),
+                             hash_password(password))
+
+    def login(self, username: str, password: str) -> Clerk:
+        row = self.store.get_clerk((username or "").strip().lower())
+        if not row or not row["active"] or not verify_password(row["password_hash"], password):
+            raise LoginFailed()
+        self.clerk = Clerk(row["username"], row["full_name"], row["role"], bool(row["active"]))
+        return self.clerk
+
+    def logout(self) -> None:
+        self.clerk = None
+
+    def _require_role(self, permission: str) -> Clerk:
+        if self.clerk is None:
+            raise NotLoggedIn()
+        if not self.clerk.can(permission):
+            raise DomainError("Tài khoản của bạn không có quyền thực hiện thao tác này.", code="forbidden")
+        return self.clerk
+
+    # -- time -----------------------------------------------------------------------
+    def now(self) -> datetime:
+        return as_vn(self.clock())
+
+    def due_for(self, procedure_code: str, received_at: datetime, *, with_verification: bool = False) -> DueTime:
+        proc = self.catalogue.get(procedure_code)
+        return compute_due(as_vn(received_at), proc.time_limit, self.calendar, self.office_hours,
+                           with_verification=with_verification)
+
+    # -- intake: the first action creates the dossier -------------------------------------
+    def receive(self, procedure_code: str, applicant: Mapping[str, Any], *,
+                form_data: Mapping[str, Any] | None = None, papers: Iterable[str] | None = None,
+                principal: Mapping[str, Any] | None = None, authorisation: str | None = None,
+                with_verification: bool = False, template: tuple[str, str] | None = None) -> DossierView:
+        """Receive a complete dossier: code, due time, receipt. Incomplete papers are refused
+        here with the list to put on the one supplement request."""
+        proc = self.catalogue.get(procedure_code)
+        received = papers_from_checklist(proc, papers)
+        missing = missing_components(proc, received)
+        if missing:
+            raise DomainError(
+                "Hồ sơ chưa đủ thành phần: " + "; ".join(missing) + ". Hãy lập phiếu yêu cầu bổ sung (một lần, đủ các nội dung).",
+                code="incomplete",
+            )
+        now = self.now()
+        due = compute_due(now, proc.time_limit, self.calendar, self.office_hours,
+                          with_verification=with_verification)
+        payload = {
+            "due_at": due.due_at.isoformat(),
+            "clock_started_at": now.isoformat(),
+            "with_verification": with_verification,
+            "skipped_days": [[s.day.isoformat(), s.reason] for s in due.skipped],
+        }
+        return self._create(proc, "received", payload, applicant, form_data, received, principal,
+                            authorisation, template)
+
+    def request_supplement(self, items: Iterable[str], reason: str, *, dossier: str | None = None,
+                           procedure_code: str | None = None, applicant: Mapping[str, Any] | None = None,
+                           form_data: Mapping[str, Any] | None = None, papers: Iterable[str] | None = None,
+                           contact: str | None = None, principal: Mapping[str, Any] | None = None,
+                           template: tuple[str, str] | None = None) -> DossierView:
+        """The one supplement request: every missing or wrong item at once.
+
+        At intake (no ``dossier`` yet) it opens the dossier; later it applies to ``dossier``."""
+        items = [clean_text(i) for i in items if clean_text(i)]
+        if not items:
+            raise ValidationError("Phải ghi đủ các nội dung cần bổ sung (ghi một lần tất cả).", field="items")
+        payload = {"items": items, "reason": clean_text(reason), "contact": clean_text(contact or "")}
+        if dossier is not None:
+            return self._record(dossier, "supplement_requested", payload)
+        if not procedure_code or applicant is None:
+            raise ValidationError("Phải chọn thủ tục và nhập người nộp hồ sơ.", field="procedure_code")
+        proc = self.catalogue.get(procedure_code)
+        return self._create(proc, "supplement_requested", payload, applicant, form_data,
+                            papers_from_checklist(proc, papers if papers is not None else []), principal, None,
+                            template)
+
+    def supplement(self, dossier: str, *, papers: Iterable[str] | None = None,
+                   with_verification: bool = False) -> DossierView:
+        """The citizen brought what was asked: the dossier is received and the clock restarts."""
+        view = self.dossier(dossier)
+        now = self.now()
+        proc = view.procedure or self.catalogue.get(view.row.procedure_code)
+        due = compute_due(now, proc.time_limit, self.calendar, self.office_hours,
+                          with_verification=with_verification)
+        payload = {
+            "due_at": due.due_at.isoformat(),
+            "clock_started_at": now.isoformat(),
+            "with_verification": with_verification,
+            "papers": [p.to_dict() for p in papers_from_checklist(proc, papers)],
+            "skipped_days": [[s.day.isoformat(), s.reason] for s in due.skipped],
+        }
+        return self._record(view.id, "supplemented", payload)
+
+    def refuse(self, reason: str, *, dossier: str | None = None, procedure_code: str | None = None,
+               applicant: Mapping[str, Any] | None = None, form_data: Mapping[str, Any] | None = None,
+               template: tuple[str, str] | None = None) -> DossierView:
+        payload = {"reason": clean_text(reason)}
+        if dossier is not None:
+            return self._record(dossier, "refused", payload)
+        if not procedure_code or applicant is None:
+            raise ValidationError("Phải chọn thủ tục và nhập người nộp hồ sơ.", field="procedure_code")
+        proc = self.catalogue.get(procedure_code)
+        return self._create(proc, "refused", payload, applicant, form_data, [], None, None, template)
+
+    # -- processing and return ----------------------------------------------------------------
+    def start_processing(self, dossier: str, *, note: str = "") -> DossierView:
+        return self._record(dossier, "processing_started", {"note": clean_text(note)})
+
+    def transfer(self, dossier: str, to_unit: str, *, note: str = "") -> DossierView:
+        return self._record(dossier, "transferred", {"to_unit": clean_text(to_unit), "note": clean_text(note)})
+
+    def transfer_received(self, dossier: str, unit: str) -> DossierView:
+        return self._record(dossier, "transfer_received", {"unit": clean_text(unit)})
+
+    def transfer_returned(self, dossier: str, from_unit: str, *, note: str = "") -> DossierView:
+        return self._record(dossier, "transfer_returned", {"from_unit": clean_text(from_unit),
+                                                           "note": clean_text(note)})
+
+    def mark_result_ready(self, dossier: str, *, note: str = "") -> DossierView:
+        return self._record(dossier, "result_ready", {"note": clean_text(note)})
+
+    def notify_citizen(self, dossier: str, channel: str, *, note: str = "") -> DossierView:
+        return self._record(dossier, "citizen_notified", {"channel": clean_text(channel), "note": clean_text(note)})
+
+    def return_result(self, dossier: str, *, received_by: str = "", note: str = "") -> DossierView:
+        return self._record(dossier, "returned", {"received_by": clean_text(received_by),
+                                                  "note": clean_text(note)})
+
+    def issue_apology(self, dossier: str, reason: str, new_due_at: datetime | date, *,
+                      channel: str = "Trực tiếp") -> DossierView:
+        """Apology and a new appointment (once per dossier). A date alone means office closing time."""
+        view = self.dossier(dossier)
+        if isinstance(new_due_at, datetime):
+            new_due = as_vn(new_due_at)
+        else:
+            new_due = as_vn(datetime.combine(new_due_at, self.office_hours.closing))
+        if not self.calendar.is_working_day(new_due.date()):
+            raise ValidationError(
+                f"Ngày hẹn mới {new_due:%d/%m/%Y} không phải ngày làm việc "
+                f"({self.calendar.why_not_working(new_due.date())}).", field="new_due_at")
+        now = self.now()
+        on_time = bool(view.state.due_at and
+                       self.calendar.working_days_between(now.date(), view.state.due_at.date()) >= 1)
+        return self._record(view.id, "apology_issued", {
+            "reason": clean_text(reason), "new_due_at": new_due.isoformat(),
+            "previous_due_at": view.state.due_at.isoformat() if view.state.due_at else None,
+            "channel": clean_text(channel), "on_time": on_time,
+        })
+
+    def withdraw(self, dossier: str, reason: str, *, requested_at: datetime | None = None) -> DossierView:
+        return self._record(dossier, "withdrawn", {
+            "reason": clean_text(reason),
+            "requested_at": (as_vn(requested_at) if requested_at else self.now()).isoformat(),
+        })
+
+    def record_print(self, dossier: str, form: str, *, template_id: str = "", template_version: str = "",
+                     copies: int = 1) -> DossierView:
+        """Printing is audited: which paper, which template version, original or reprint."""
+        view = self.dossier(dossier)
+        earlier = [a for a in self.store.actions_for(view.id)
+                   if a.kind == "printed" and a.payload.get("form") == form]
+        return self._record(view.id, "printed", {
+            "form": form, "template_id": template_id, "template_version": template_version,
+            "copy_kind": "reprint" if earlier else "original", "copies": copies,
+        })
+
+    # -- reading ------------------------------------------------------------------------------
+    def dossier(self, key: str) -> DossierView:
+        row = self.store.get_dossier(key)
+        if row is None:
+            raise DomainError(f"Không tìm thấy hồ sơ “{key}”.", code="not_found")
+        return self._view(row, derive_state(self.store.actions_for(row.id)))
+
+    def _view(self, row: DossierRow, state: DossierState) -> DossierView:
+        now = self.now()
+        soon = bool(state.due_at and is_due_soon(now, state.due_at, self.calendar))
+        try:
+            proc = self.catalogue.get(row.procedure_code)
+        except DomainError:
+            proc = None
+        return DossierView(row, state, flags(state, now, due_soon=soon), proc)
+
+    def search(self, query: str, limit: int = 50) -> list[DossierRow]:
+        return self.store.search_dossiers(query, limit)
+
+    def queue(self, name: str, limit: int = 500) -> list[DossierRow]:
+        """The clerk's work queues, straight from the projection (fast on a million dossiers)."""
+        now = self.now()
+        open_marks = ",".join(f"'{s}'" for s in OPEN_STATUSES)
+        if name == "due_today":
+            end = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+            where, params = f"status IN ({open_marks}) AND due_at >= ? AND due_at < ?", [now.isoformat(), end.isoformat()]
+        elif name == "overdue":
+            where, params = f"status IN ({open_marks}) AND due_at < ?", [now.isoformat()]
+        elif name == "needs_apology":
+            where, params = f"status IN ({open_marks}) AND due_at < ? AND apologies = 0", [now.isoformat()]
+        elif name == "ready_to_return":
+            where, params = "status = 'result_ready'", []
+        elif name == "waiting_supplement":
+            where, params = "status = 'waiting_supplement'", []
+        elif name == "transferred":
+            where, params = "status = 'transferred'", []
+        else:
+            raise DomainError(f"Không có danh sách “{name}”.", code="not_found")
+        rows = self.store.query(f"SELECT * FROM dossiers WHERE {where} ORDER BY due_at LIMIT ?", [*params, limit])
+        return [DossierRow.from_row(r) for r in rows]
+
+    # -- writing --------------------------------------------------------------------------------
+    def _action(self, dossier_id: str, kind: str, payload: Mapping[str, Any], at: datetime) -> Action:
+        clerk = self._require_role("intake" if kind in ("received", "supplement_requested", "refused") else "process")
+        return Action(id=self.new_id(), dossier_id=dossier_id, kind=kind, at=at, clerk=clerk.username,
+                      counter=self.counter_no, device_id=self.device_id, payload=dict(payload))
+
+    def _create(self, proc: Procedure, kind: str, payload: dict[str, Any], applicant: Mapping[str, Any],
+                form_data: Mapping[str, Any] | None, papers: list[PaperReceived],
+                principal: Mapping[str, Any] | None, authorisation: str | None,
+                template: tuple[str, str] | None) -> DossierView:
+        now = self.now()
+        person = normalize_person(applicant, today=now.date(), prefix="applicant.")
+        principal_person = (normalize_person(principal, today=now.date(), prefix="principal.")
+                            if principal else None)
+        if principal_person and not clean_text(authorisation or ""):
+            raise ValidationError("Nộp thay phải ghi giấy tờ ủy quyền.", field="authorisation")
+        clean_form = {k: clean_text(v) if isinstance(v, str) else v for k, v in (form_data or {}).items()}
+        template_id, template_version = template or (proc.declaration_template, "")
+        dossier_id = self.new_id()
+        ward, counter_no = self.ward_code, self.counter_no
+        action = self._action(dossier_id, kind, payload, now)  # checks the clerk before anything is written
+        state = apply(DossierState(), action)
+        with self.store.transaction():
+            code = make_code(ward, counter_no, now.date(), self.store.next_sequence(f"{now:%y%m%d}"))
+            citizen_id = self.store.save_citizen({**person.to_dict(), "id": self.new_id()}, now=now)
+            snapshot = {
+                "code": code,
+                "procedure_code": proc.code,
+                "applicant": {**person.to_dict(), "citizen_id": citizen_id},
+                "principal": principal_person.to_dict() if principal_person else None,
+                "authorisation": clean_text(authorisation or "") or None,
+                "form_data": clean_form,
+                "papers": [p.to_dict() for p in papers],
+                "template_id": template_id,
+                "template_version": template_version,
+            }
+            action = Action(**{**action.__dict__, "payload": {**payload, "dossier": snapshot}})
+            self.store.insert_dossier({
+                "id": dossier_id, "code": code, "procedure_code": proc.code, "applicant_id": citizen_id,
+                "applicant_name": person.full_name, "applicant_id_number": person.id_number,
+                "applicant_phone": person.phone, "template_id": template_id,
+                "template_version": template_version, "created_at": now.isoformat(),
+            })
+            self.store.append_action(action, state)
+        row = self.store.get_dossier(dossier_id)
+        return replace(self._view(row, state), warnings=person.warnings)
+
+    def _record(self, key: str, kind: str, payload: Mapping[str, Any]) -> DossierView:
+        row = self.store.get_dossier(key)
+        if row is None:
+            raise DomainError(f"Không tìm thấy hồ sơ “{key}”.", code="not_found")
+        action = self._action(row.id, kind, payload, self.now())
+        with self.store.transaction():
+            # derive inside the write lock: the state cannot change under us
+            state = apply(derive_state(self.store.actions_for(row.id)), action)
+            self.store.append_action(action, state)
+        return self._view(row.with_state(state), state)
+
+    # -- integrity ------------------------------------------------------------------------------
+    def check(self) -> list[str]:
+        """Integrity of the file, of this device's journal chain, and of the projection."""
+        problems: list[str] = []
+        result = [r[0] for r in self.store.conn.execute("PRAGMA integrity_check")]
+        if result != ["ok"]:
+            problems += [f"integrity_check: {r}" for r in result]
+        for fk in self.store.conn.execute("PRAGMA foreign_key_check"):
+            problems.append(f"Khóa ngoại sai ở bảng {fk[0]} (dòng {fk[1]}).")
+        last_hash = None
+        for action in self.store.device_actions(self.device_id):
+            last_hash = action.hash
+        for p in verify_chain(self.store.device_actions(self.device_id)):
+            problems.append(f"Thao tác {p.action_id}: {p.message}")
+        if last_hash is not None and last_hash != self.store.chain_head(self.device_id):
+            problems.append("Thao tác cuối của nhật ký đã bị xóa hoặc thay thế (không khớp đầu chuỗi).")
+        actions = self.store.query("SELECT * FROM actions ORDER BY dossier_id, seq")
+        grouped = groupby((self.store.action_from_row(r) for r in actions), key=lambda a: a.dossier_id)
+        # merge-walk: both sides sorted by dossier id, so memory stays flat
+        pending = next(grouped, None)
+        for row in self.store.query("SELECT * FROM dossiers ORDER BY id"):
+            while pending is not None and pending[0] < row["id"]:
+                problems.append(f"Thao tác của hồ sơ không tồn tại: {pending[0]}.")
+                pending = next(grouped, None)
+            journal = list(pending[1]) if pending is not None and pending[0] == row["id"] else []
+            if journal:
+                pending = next(grouped, None)
+            try:
+                state = derive_state(journal)
+            except DomainError as exc:
+                problems.append(f"Hồ sơ {row['code']}: nhật ký không hợp lệ ({exc.message}).")
+                continue
+            expected = projection(state)
+            actual = {k: row[k] for k in expected}
+            if expected != actual:
+                diff = ", ".join(k for k in expected if expected[k] != actual[k])
+                problems.append(f"Hồ sơ {row['code']}: trạng thái lưu không khớp nhật ký ({diff}).")
+        return problems

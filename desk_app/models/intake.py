@@ -1,0 +1,111 @@
+"""Rules at intake: the applicant's data and the completeness of the papers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Mapping
+
+from .catalogue import Procedure
+from .errors import ValidationError
+from .text import clean_text
+from .validation import (
+    format_date,
+    parse_date,
+    validate_birth_date,
+    validate_email,
+    validate_id_number,
+    validate_name,
+    validate_phone,
+)
+
+SEX_VALUES = {"nam": "nam", "nu": "nữ", "nữ": "nữ", "m": "nam", "f": "nữ"}
+
+PAPER_KIND_LABELS = {
+    "original": "Bản chính",
+    "certified_copy": "Bản sao có chứng thực",
+    "copy": "Bản chụp",
+    "shown": "Xuất trình",
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    """A citizen as typed at the counter, validated and normalised."""
+
+    full_name: str
+    id_number: str | None = None
+    birth_date: str | None = None  # ISO yyyy-mm-dd
+    sex: str | None = None  # "nam" | "nữ"
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in {
+            "full_name": self.full_name, "id_number": self.id_number, "birth_date": self.birth_date,
+            "sex": self.sex, "phone": self.phone, "email": self.email, "address": self.address,
+        }.items() if v}
+
+
+def _text(value: Any) -> str:
+    return clean_text(str(value)) if value is not None else ""
+
+
+def normalize_person(data: Mapping[str, Any], *, today: date, prefix: str = "",
+                     require_id: bool = False) -> Person:
+    """Validate a person's fields. Errors raise ValidationError (field = prefix + name);
+    disagreements between the ID number and birth year or sex are warnings."""
+    full_name = validate_name(_text(data.get("full_name")), field=prefix + "full_name")
+    birth: date | None = None
+    raw_birth = data.get("birth_date")
+    if isinstance(raw_birth, date):
+        birth = validate_birth_date(raw_birth, today, field=prefix + "birth_date")
+    elif _text(raw_birth):
+        birth = validate_birth_date(parse_date(_text(raw_birth), field=prefix + "birth_date"), today,
+                                    field=prefix + "birth_date")
+    sex = None
+    if _text(data.get("sex")):
+        sex = SEX_VALUES.get(_text(data.get("sex")).lower())
+        if sex is None:
+            raise ValidationError("Giới tính chỉ nhận “Nam” hoặc “Nữ”.", field=prefix + "sex")
+    warnings: tuple[str, ...] = ()
+    id_number = None
+    if _text(data.get("id_number")):
+        info = validate_id_number(_text(data.get("id_number")), birth_date=birth, sex=sex,
+                                  field=prefix + "id_number")
+        id_number, warnings = info.number, tuple(info.warnings)
+    elif require_id:
+        raise ValidationError("Chưa nhập số định danh cá nhân (CCCD).", field=prefix + "id_number")
+    phone = validate_phone(_text(data.get("phone")), field=prefix + "phone") if _text(data.get("phone")) else None
+    email = validate_email(_text(data.get("email")), field=prefix + "email") if _text(data.get("email")) else None
+    address = _text(data.get("address")) or None
+    return Person(full_name, id_number, birth.isoformat() if birth else None, sex, phone, email, address, warnings)
+
+
+def display_birth_date(person: Person) -> str:
+    return format_date(date.fromisoformat(person.birth_date)) if person.birth_date else ""
+
+
+@dataclass(frozen=True)
+class PaperReceived:
+    name: str
+    paper_kind: str
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "paper_kind": self.paper_kind, "count": self.count}
+
+
+def papers_from_checklist(procedure: Procedure, ticked: Iterable[str] | None) -> list[PaperReceived]:
+    """The papers received, from the names the clerk ticked (None = every listed component)."""
+    names = None if ticked is None else {clean_text(n) for n in ticked}
+    return [PaperReceived(c.name, c.paper_kind, c.count) for c in procedure.components
+            if names is None or c.name in names]
+
+
+def missing_components(procedure: Procedure, received: Iterable[PaperReceived]) -> list[str]:
+    """Required components not received: each becomes an item of the one supplement request."""
+    have = {p.name for p in received}
+    return [c.name for c in procedure.components if c.required and c.name not in have]

@@ -1,0 +1,186 @@
+"""The counter database schema as ordered migrations (``PRAGMA user_version``).
+
+Never edit a released migration: add the next one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+
+    CREATE TABLE procedures (
+        code              TEXT PRIMARY KEY,
+        name              TEXT NOT NULL,
+        domain            TEXT NOT NULL,
+        catalogue_version TEXT NOT NULL,
+        active            INTEGER NOT NULL DEFAULT 1,
+        data              TEXT NOT NULL            -- the catalogue entry as JSON
+    );
+
+    CREATE TABLE procedure_components (
+        procedure_code TEXT NOT NULL REFERENCES procedures(code) ON DELETE CASCADE,
+        position       INTEGER NOT NULL,
+        name           TEXT NOT NULL,
+        paper_kind     TEXT NOT NULL,
+        count          INTEGER NOT NULL,
+        required       INTEGER NOT NULL,
+        note           TEXT,
+        PRIMARY KEY (procedure_code, position)
+    );
+
+    CREATE TABLE form_templates (
+        template_id TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        content     TEXT NOT NULL,
+        loaded_at   TEXT NOT NULL,
+        PRIMARY KEY (template_id, version)
+    );
+
+    CREATE TABLE clerks (
+        username      TEXT PRIMARY KEY,
+        full_name     TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('clerk', 'leader', 'admin')),
+        password_hash TEXT NOT NULL,
+        active        INTEGER NOT NULL DEFAULT 1,
+        created_at    TEXT NOT NULL
+    );
+
+    CREATE TABLE citizens (
+        num         INTEGER PRIMARY KEY,          -- stable rowid for the FTS index
+        id          TEXT NOT NULL UNIQUE,
+        id_number   TEXT UNIQUE,                  -- CCCD / CMND, when known
+        full_name   TEXT NOT NULL,
+        birth_date  TEXT,
+        sex         TEXT,
+        phone       TEXT,
+        email       TEXT,
+        address     TEXT,
+        data        TEXT NOT NULL DEFAULT '{}',   -- other known fields, reused at the next visit
+        search_text TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX citizens_phone ON citizens(phone);
+
+    CREATE TABLE dossiers (
+        num              INTEGER PRIMARY KEY,     -- stable rowid for the FTS index
+        id               TEXT NOT NULL UNIQUE,
+        code             TEXT NOT NULL UNIQUE,
+        official_code    TEXT UNIQUE,
+        procedure_code   TEXT NOT NULL REFERENCES procedures(code),
+        applicant_id     TEXT REFERENCES citizens(id),
+        applicant_name   TEXT NOT NULL,
+        applicant_id_number TEXT,
+        applicant_phone  TEXT,
+        template_id      TEXT,
+        template_version TEXT,
+        created_at       TEXT NOT NULL,
+        -- the typed data (form, papers, principal) lives in the journal: the first action's snapshot
+        -- projection of the journal (derive_state), updated in the same transaction
+        status           TEXT NOT NULL,
+        received_at      TEXT,
+        original_due_at  TEXT,
+        due_at           TEXT,
+        result_ready_at  TEXT,
+        notified_at      TEXT,
+        returned_at      TEXT,
+        timeliness       TEXT,
+        supplement_requests INTEGER NOT NULL DEFAULT 0,
+        apologies        INTEGER NOT NULL DEFAULT 0,
+        transferred      INTEGER NOT NULL DEFAULT 0,
+        last_action_at   TEXT NOT NULL,
+        search_text      TEXT NOT NULL
+    );
+    CREATE INDEX dossiers_status_due ON dossiers(status, due_at);
+    CREATE INDEX dossiers_created ON dossiers(created_at);
+    CREATE INDEX dossiers_returned ON dossiers(returned_at);
+    CREATE INDEX dossiers_applicant ON dossiers(applicant_id);
+    CREATE INDEX dossiers_id_number ON dossiers(applicant_id_number);
+
+    CREATE TABLE actions (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,   -- local journal order
+        id         TEXT NOT NULL UNIQUE,                -- client-generated, the sync idempotency key
+        dossier_id TEXT NOT NULL REFERENCES dossiers(id),
+        kind       TEXT NOT NULL,
+        at         TEXT NOT NULL,                       -- device time of the clerk's confirmation
+        clerk      TEXT NOT NULL,
+        counter    INTEGER NOT NULL,
+        device_id  TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        prev_hash  TEXT NOT NULL,
+        hash       TEXT NOT NULL
+    );
+    CREATE INDEX actions_dossier ON actions(dossier_id, seq);
+
+    -- the last hash of each device's chain, updated with every action it appends
+    CREATE TABLE chain_heads (
+        device_id TEXT PRIMARY KEY,
+        seq       INTEGER NOT NULL,
+        hash      TEXT NOT NULL
+    );
+
+    -- the journal is append-only
+    CREATE TRIGGER actions_no_update BEFORE UPDATE ON actions
+    BEGIN SELECT RAISE(ABORT, 'the action journal is append-only'); END;
+    CREATE TRIGGER actions_no_delete BEFORE DELETE ON actions
+    BEGIN SELECT RAISE(ABORT, 'the action journal is append-only'); END;
+
+    CREATE TABLE outbox (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        action_id      TEXT NOT NULL UNIQUE REFERENCES actions(id),
+        state          TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (state IN ('pending', 'sending', 'attention')),
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error     TEXT
+    );
+
+    CREATE TABLE holiday_overrides (
+        day    TEXT PRIMARY KEY,
+        kind   TEXT NOT NULL CHECK (kind IN ('off', 'work')),
+        reason TEXT NOT NULL
+    );
+
+    CREATE TABLE code_sequences (
+        day  TEXT PRIMARY KEY,     -- YYMMDD
+        last INTEGER NOT NULL
+    );
+
+    CREATE VIRTUAL TABLE dossier_fts USING fts5(
+        search_text, content='dossiers', content_rowid='num',
+        tokenize="unicode61 remove_diacritics 2", prefix='2 3'
+    );
+    CREATE TRIGGER dossiers_fts_insert AFTER INSERT ON dossiers BEGIN
+        INSERT INTO dossier_fts(rowid, search_text) VALUES (new.num, new.search_text);
+    END;
+    CREATE TRIGGER dossiers_fts_delete AFTER DELETE ON dossiers BEGIN
+        INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.num, old.search_text);
+    END;
+    CREATE TRIGGER dossiers_fts_update AFTER UPDATE OF search_text ON dossiers BEGIN
+        INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.num, old.search_text);
+        INSERT INTO dossier_fts(rowid, search_text) VALUES (new.num, new.search_text);
+    END;
+
+    CREATE VIRTUAL TABLE citizen_fts USING fts5(
+        search_text, content='citizens', content_rowid='num',
+        tokenize="unicode61 remove_diacritics 2", prefix='2 3'
+    );
+    CREATE TRIGGER citizens_fts_insert AFTER INSERT ON citizens BEGIN
+        INSERT INTO citizen_fts(rowid, search_text) VALUES (new.num, new.search_text);
+    END;
+    CREATE TRIGGER citizens_fts_delete AFTER DELETE ON citizens BEGIN
+        INSERT INTO citizen_fts(citizen_fts, rowid, search_text) VALUES ('delete', old.num, old.search_text);
+    END;
+    CREATE TRIGGER citizens_fts_update AFTER UPDATE OF search_text ON citizens BEGIN
+        INSERT INTO citizen_fts(citizen_fts, rowid, search_text) VALUES ('delete', old.num, old.search_text);
+        INSERT INTO citizen_fts(rowid, search_text) VALUES (new.num, new.search_text);
+    END;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

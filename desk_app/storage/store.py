@@ -1,0 +1,408 @@
+"""The counter PC's local store: one SQLite file per counter.
+
+Persistence only: the rules live in ``desk_app.models`` and the operations that
+combine them with storage in ``desk_app.counter``. Every write that touches
+several rows runs inside one ``transaction``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import sqlite_utils
+
+from ..models.calendar import DayOverride
+from ..models.catalogue import Catalogue, parse_catalogue
+from ..models.journal import GENESIS_HASH, Action, canonical_json, new_id, seal
+from ..models.lifecycle import DossierState
+from ..models.text import fold
+from .db import open_database, transaction
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def search_text(*parts: Any) -> str:
+    """The folded text a row is found by (no diacritics, Đ as D, lower case)."""
+    return fold(" ".join(str(p) for p in parts if p))
+
+
+_DIGITS_ONLY = re.compile(r"^[\d\s.\-+]+$")
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(query: str) -> str | None:
+    """Turn anything a clerk types into a safe FTS5 prefix query, or None for nothing to search.
+
+    Every token is quoted (punctuation can never reach the FTS grammar) and
+    matched as a prefix; tokens are ANDed. A number typed with separators
+    ("0912 345 678", "+84 912 345 678") is also searched as one number, and
+    still as its parts ("261123-0001", the tail of a dossier code).
+    """
+    tokens = [t for t in _TOKEN.findall(fold(query or "")) if t][:12]
+    if not tokens:
+        return None
+    parts = " ".join(f'"{t}"*' for t in tokens)
+    if _DIGITS_ONLY.match(query) and len(tokens) > 1:
+        digits = "".join(tokens)
+        if digits.startswith("84") and len(digits) in (11, 12):
+            digits = "0" + digits[2:]  # +84 phone numbers are stored as 0xxxxxxxxx
+        return f'"{digits}"* OR ({parts})'
+    return parts
+
+
+@dataclass(frozen=True)
+class DossierRow:
+    """A dossier as stored: identity, typed data and the journal's projection."""
+
+    num: int
+    id: str
+    code: str
+    official_code: str | None
+    procedure_code: str
+    applicant_id: str | None
+    applicant_name: str
+    applicant_id_number: str | None
+    applicant_phone: str | None
+    template_id: str | None
+    template_version: str | None
+    created_at: datetime
+    status: str
+    received_at: datetime | None
+    original_due_at: datetime | None
+    due_at: datetime | None
+    result_ready_at: datetime | None
+    notified_at: datetime | None
+    returned_at: datetime | None
+    timeliness: str | None
+    supplement_requests: int
+    apologies: int
+    transferred: bool
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "DossierRow":
+        return cls(
+            num=row["num"], id=row["id"], code=row["code"], official_code=row["official_code"],
+            procedure_code=row["procedure_code"], applicant_id=row["applicant_id"],
+            applicant_name=row["applicant_name"], applicant_id_number=row["applicant_id_number"],
+            applicant_phone=row["applicant_phone"], template_id=row["template_id"],
+            template_version=row["template_version"], created_at=datetime.fromisoformat(row["created_at"]),
+            status=row["status"], received_at=_dt(row["received_at"]),
+            original_due_at=_dt(row["original_due_at"]), due_at=_dt(row["due_at"]),
+            result_ready_at=_dt(row["result_ready_at"]), notified_at=_dt(row["notified_at"]),
+            returned_at=_dt(row["returned_at"]), timeliness=row["timeliness"],
+            supplement_requests=row["supplement_requests"], apologies=row["apologies"],
+            transferred=bool(row["transferred"]),
+        )
+
+    def with_state(self, state: DossierState) -> "DossierRow":
+        """This row with the projection of ``state`` (what the database now holds)."""
+        cols = projection(state)
+        return replace(self, **{k: (_dt(v) if k.endswith("_at") else v) for k, v in cols.items()
+                                if k not in ("last_action_at",)} | {"transferred": state.transferred})
+
+
+def projection(state: DossierState) -> dict[str, Any]:
+    """The dossiers-table columns that mirror ``derive_state``."""
+    return {
+        "status": state.status,
+        "received_at": _iso(state.received_at),
+        "original_due_at": _iso(state.original_due_at),
+        "due_at": _iso(state.due_at),
+        "result_ready_at": _iso(state.result_ready_at),
+        "notified_at": _iso(state.notified_at),
+        "returned_at": _iso(state.returned_at),
+        "timeliness": state.timeliness,
+        "supplement_requests": state.supplement_requests,
+        "apologies": state.apologies,
+        "transferred": int(state.transferred),
+        "last_action_at": _iso(state.last_action_at),
+    }
+
+
+PROJECTION_COLUMNS = tuple(projection(DossierState(status="received", last_action_at=datetime(2000, 1, 1))))
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str, *, create: bool = True) -> "Store":
+        return cls(open_database(path, create=create), Path(path))
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def transaction(self):
+        return transaction(self.conn)
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+        """Rows as dicts. (sqlite-utils' own ``query`` wraps every read in a savepoint,
+        which makes FTS5 flush a segment per call: too slow on the hot paths.)"""
+        cursor = self.conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            yield dict(zip(names, values))
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        return next(self.query(sql, params), None)
+
+    # -- settings -------------------------------------------------------------
+    def settings(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self.query("SELECT key, value FROM settings")}
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        row = self._one("SELECT value FROM settings WHERE key = ?", [key])
+        return row["value"] if row else default
+
+    def set_settings(self, values: Mapping[str, Any], *, in_transaction: bool = False) -> None:
+        def write() -> None:
+            for key, value in values.items():
+                self.conn.execute(
+                    "INSERT INTO settings(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, str(value)),
+                )
+        if in_transaction:
+            write()
+        else:
+            with self.transaction():
+                write()
+
+    def is_initialised(self) -> bool:
+        return self.get_setting("ward_code") is not None
+
+    # -- catalogue --------------------------------------------------------------
+    def save_catalogue(self, catalogue: Catalogue) -> None:
+        """Replace the procedure catalogue (the district distributes new versions)."""
+        with self.transaction():
+            for proc in catalogue.procedures:
+                data = proc.to_dict()
+                self.conn.execute(
+                    "INSERT INTO procedures(code, name, domain, catalogue_version, active, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+                    "domain = excluded.domain, catalogue_version = excluded.catalogue_version, "
+                    "active = excluded.active, data = excluded.data",
+                    (proc.code, proc.name, proc.domain, catalogue.version, int(proc.active), canonical_json(data)),
+                )
+                self.conn.execute("DELETE FROM procedure_components WHERE procedure_code = ?", (proc.code,))
+                for pos, comp in enumerate(proc.components, start=1):
+                    self.conn.execute(
+                        "INSERT INTO procedure_components VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (proc.code, pos, comp.name, comp.paper_kind, comp.count, int(comp.required), comp.note),
+                    )
+            self.set_settings({"catalogue_version": catalogue.version}, in_transaction=True)
+
+    def load_catalogue(self) -> Catalogue | None:
+        rows = list(self.query("SELECT data FROM procedures ORDER BY code"))
+        if not rows:
+            return None
+        return parse_catalogue({
+            "version": self.get_setting("catalogue_version", "local"),
+            "procedures": [json.loads(r["data"]) for r in rows],
+        })
+
+    # -- clerks -----------------------------------------------------------------
+    def add_clerk(self, username: str, full_name: str, role: str, password_hash: str, *,
+                  in_transaction: bool = False) -> None:
+        sql = ("INSERT INTO clerks(username, full_name, role, password_hash, active, created_at) "
+               "VALUES (?, ?, ?, ?, 1, ?)")
+        params = (username, full_name, role, password_hash, datetime.now().isoformat(timespec="seconds"))
+        if in_transaction:
+            self.conn.execute(sql, params)
+        else:
+            with self.transaction():
+                self.conn.execute(sql, params)
+
+    def get_clerk(self, username: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM clerks WHERE username = ?", [username])
+
+    def list_clerks(self) -> list[dict[str, Any]]:
+        return list(self.query("SELECT username, full_name, role, active FROM clerks ORDER BY username"))
+
+    # -- working-day calendar overrides -----------------------------------------------
+    def holiday_overrides(self) -> list[DayOverride]:
+        return [DayOverride(date.fromisoformat(r["day"]), r["kind"], r["reason"])
+                for r in self.query("SELECT day, kind, reason FROM holiday_overrides ORDER BY day")]
+
+    def set_holiday_override(self, override: DayOverride) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO holiday_overrides(day, kind, reason) VALUES (?, ?, ?) ON CONFLICT(day) "
+                "DO UPDATE SET kind = excluded.kind, reason = excluded.reason",
+                (override.day.isoformat(), override.kind, override.reason),
+            )
+
+    # -- citizens ---------------------------------------------------------------
+    def find_citizen(self, *, id_number: str | None = None, citizen_id: str | None = None) -> dict[str, Any] | None:
+        if citizen_id:
+            row = self._one("SELECT * FROM citizens WHERE id = ?", [citizen_id])
+        elif id_number:
+            row = self._one("SELECT * FROM citizens WHERE id_number = ?", [id_number])
+        else:
+            return None
+        if row:
+            row["data"] = json.loads(row["data"])
+        return row
+
+    def save_citizen(self, citizen: Mapping[str, Any], *, now: datetime) -> str:
+        """Insert or update one person (found again by ID number). Call inside a transaction."""
+        existing = None
+        if citizen.get("id_number"):
+            existing = self._one("SELECT id, data FROM citizens WHERE id_number = ?", [citizen["id_number"]])
+        if existing is None and citizen.get("id"):
+            existing = self._one("SELECT id, data FROM citizens WHERE id = ?", [citizen["id"]])
+        columns = ("id_number", "full_name", "birth_date", "sex", "phone", "email", "address")
+        values = {c: citizen.get(c) or None for c in columns}
+        extra = {k: v for k, v in citizen.items() if k not in columns and k != "id" and v not in (None, "")}
+        text = search_text(values["full_name"], values["id_number"], values["phone"])
+        if existing:
+            merged = {**json.loads(existing["data"]), **extra}
+            current = self._one("SELECT * FROM citizens WHERE id = ?", [existing["id"]]) or {}
+            # a later visit fills gaps and corrects; an empty field never wipes a known value
+            values = {c: values[c] if values[c] is not None else current.get(c) for c in columns}
+            text = search_text(values["full_name"], values["id_number"], values["phone"])
+            self.conn.execute(
+                "UPDATE citizens SET id_number=?, full_name=?, birth_date=?, sex=?, phone=?, email=?, "
+                "address=?, data=?, search_text=?, updated_at=? WHERE id=?",
+                (*[values[c] for c in columns], canonical_json(merged), text, now.isoformat(), existing["id"]),
+            )
+            return existing["id"]
+        citizen_id = citizen.get("id") or new_id()
+        self.conn.execute(
+            "INSERT INTO citizens(id, id_number, full_name, birth_date, sex, phone, email, address, data, "
+            "search_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (citizen_id, *[values[c] for c in columns], canonical_json(extra), text, now.isoformat(), now.isoformat()),
+        )
+        return citizen_id
+
+    def search_citizens(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        match = fts_query(query)
+        if match is None:
+            return []
+        return list(self.query(
+            "SELECT c.id, c.id_number, c.full_name, c.birth_date, c.sex, c.phone, c.address FROM citizen_fts "
+            "JOIN citizens c ON c.num = citizen_fts.rowid WHERE citizen_fts MATCH ? "
+            "ORDER BY citizen_fts.rowid DESC LIMIT ?", [match, limit]))
+
+    # -- dossiers and their journal ----------------------------------------------------
+    def next_sequence(self, day_key: str) -> int:
+        """The next dossier number of the day on this counter. Call inside the saving transaction."""
+        self.conn.execute(
+            "INSERT INTO code_sequences(day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1",
+            (day_key,),
+        )
+        return self.conn.execute("SELECT last FROM code_sequences WHERE day = ?", (day_key,)).fetchone()[0]
+
+    def insert_dossier(self, row: Mapping[str, Any]) -> None:
+        """Insert a dossier's identity and typed data. Call inside a transaction, then ``append_action``."""
+        self.conn.execute(
+            "INSERT INTO dossiers(id, code, official_code, procedure_code, applicant_id, applicant_name, "
+            "applicant_id_number, applicant_phone, template_id, template_version, "
+            "created_at, status, last_action_at, search_text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+            (
+                row["id"], row["code"], row.get("official_code"), row["procedure_code"], row.get("applicant_id"),
+                row["applicant_name"], row.get("applicant_id_number"), row.get("applicant_phone"),
+                row.get("template_id"), row.get("template_version"), row["created_at"], row["created_at"],
+                search_text(row["code"], row.get("official_code"), row["applicant_name"],
+                            row.get("applicant_id_number"), row.get("applicant_phone")),
+            ),
+        )
+
+    def chain_head(self, device_id: str) -> str:
+        row = self.conn.execute("SELECT hash FROM chain_heads WHERE device_id = ?", (device_id,)).fetchone()
+        return row[0] if row else GENESIS_HASH
+
+    def append_action(self, action: Action, state: DossierState) -> Action:
+        """Seal ``action`` onto this device's chain, journal it, queue it for sync and
+        update the dossier's projection. Call inside the same transaction as any other
+        row of the change."""
+        sealed = seal(action, self.chain_head(action.device_id))
+        self.insert_action(sealed)
+        self.conn.execute("INSERT INTO outbox(action_id) VALUES (?)", (sealed.id,))
+        self.update_projection(action.dossier_id, state)
+        return sealed
+
+    def insert_action(self, action: Action) -> None:
+        cursor = self.conn.execute(
+            "INSERT INTO actions(id, dossier_id, kind, at, clerk, counter, device_id, payload, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (action.id, action.dossier_id, action.kind, action.at.isoformat(), action.clerk, action.counter,
+             action.device_id, canonical_json(action.payload), action.prev_hash, action.hash),
+        )
+        self.conn.execute(
+            "INSERT INTO chain_heads(device_id, seq, hash) VALUES (?, ?, ?) ON CONFLICT(device_id) "
+            "DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            (action.device_id, cursor.lastrowid, action.hash),
+        )
+
+    def update_projection(self, dossier_id: str, state: DossierState) -> None:
+        cols = projection(state)
+        self.conn.execute(
+            f"UPDATE dossiers SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+            (*cols.values(), dossier_id),
+        )
+
+    def actions_for(self, dossier_id: str) -> list[Action]:
+        return [self.action_from_row(r) for r in self.query(
+            "SELECT * FROM actions WHERE dossier_id = ? ORDER BY seq", [dossier_id])]
+
+    def device_actions(self, device_id: str) -> Iterator[Action]:
+        """One device's chain in recorded order (a full scan: for checks, not hot paths)."""
+        for r in self.query("SELECT * FROM actions WHERE device_id = ? ORDER BY seq", [device_id]):
+            yield self.action_from_row(r)
+
+    @staticmethod
+    def action_from_row(r: Mapping[str, Any]) -> Action:
+        return Action(
+            id=r["id"], dossier_id=r["dossier_id"], kind=r["kind"], at=datetime.fromisoformat(r["at"]),
+            clerk=r["clerk"], counter=r["counter"], device_id=r["device_id"], payload=json.loads(r["payload"]),
+            prev_hash=r["prev_hash"], hash=r["hash"],
+        )
+
+    def get_dossier(self, key: str) -> DossierRow | None:
+        """By internal id, our code or the official code."""
+        row = self._one("SELECT * FROM dossiers WHERE id = ? OR code = ? OR official_code = ? LIMIT 1",
+                        [key, key.strip().upper(), key.strip()])
+        return DossierRow.from_row(row) if row else None
+
+    def search_dossiers(self, query: str, limit: int = 50) -> list[DossierRow]:
+        """Name without diacritics (prefix), CCCD, phone or code; newest first. Never raises on any text."""
+        match = fts_query(query)
+        if match is None:
+            return []
+        return [DossierRow.from_row(r) for r in self.query(
+            "SELECT d.* FROM dossier_fts JOIN dossiers d ON d.num = dossier_fts.rowid "
+            "WHERE dossier_fts MATCH ? ORDER BY dossier_fts.rowid DESC LIMIT ?", [match, limit])]
+
+    def dossiers_by_status(self, statuses: Iterable[str], limit: int = 500) -> list[DossierRow]:
+        statuses = list(statuses)
+        marks = ",".join("?" * len(statuses))
+        return [DossierRow.from_row(r) for r in self.query(
+            f"SELECT * FROM dossiers WHERE status IN ({marks}) ORDER BY due_at LIMIT ?", [*statuses, limit])]
+
+    def outbox_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    def counts(self) -> dict[str, int]:
+        return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("dossiers", "actions", "citizens", "outbox", "procedures", "clerks")}
+

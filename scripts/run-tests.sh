@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite, headless. Usage: bash scripts/run-tests.sh [pytest arguments]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/bootstrap.sh"
+cd "$ROOT"
+export QT_QPA_PLATFORM=offscreen
+exec python -m pytest "$@"
