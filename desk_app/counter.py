@@ -9,6 +9,7 @@ projection in one transaction.
 from __future__ import annotations
 
 import json
+import secrets
 from itertools import groupby
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -110,6 +111,7 @@ class Counter:
                 "device_id": self.new_id(),
                 "office_hours": json.dumps(OfficeHours().to_dict()),
                 "saturday_working": "0",
+                "paper_key": secrets.token_hex(32),  # signs the QR code on every paper
                 **(extra_settings or {}),
             }, in_transaction=True)
             self.store.add_clerk(username, clean_text(admin_full_name), "admin", password_hash, in_transaction=True)
@@ -120,6 +122,11 @@ class Counter:
         if self._settings is None:
             self._settings = self.store.settings()
         return self._settings.get(key, default)
+
+    def settings(self) -> dict[str, str]:
+        if self._settings is None:
+            self._settings = self.store.settings()
+        return dict(self._settings)
 
     def set_settings(self, values: Mapping[str, Any]) -> None:
         self.store.set_settings(values)

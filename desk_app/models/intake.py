@@ -99,10 +99,11 @@ class PaperReceived:
 
 
 def papers_from_checklist(procedure: Procedure, ticked: Iterable[str] | None) -> list[PaperReceived]:
-    """The papers received, from the names the clerk ticked (None = every listed component)."""
-    names = None if ticked is None else {clean_text(n) for n in ticked}
-    return [PaperReceived(c.name, c.paper_kind, c.count) for c in procedure.components
-            if names is None or c.name in names]
+    """The papers received, from the names the clerk ticked (None = the required components)."""
+    if ticked is None:
+        return [PaperReceived(c.name, c.paper_kind, c.count) for c in procedure.components if c.required]
+    names = {clean_text(n) for n in ticked}
+    return [PaperReceived(c.name, c.paper_kind, c.count) for c in procedure.components if c.name in names]
 
 
 def missing_components(procedure: Procedure, received: Iterable[PaperReceived]) -> list[str]:

@@ -1,0 +1,286 @@
+"""Every paper the counter hands out: which template, filled from which data, and the audit.
+
+``Papers(counter)`` finds templates by slip type (receipt, supplement, refusal, apology,
+stop_notice, control, book, listing) or by the procedure's declaration template id, builds
+the context from the dossier's journal and the ward settings, renders the PDF and records
+the print as a journal action (original or reprint).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, Mapping
+
+from ..counter import Counter, DossierView
+from ..models.catalogue import Procedure
+from ..models.errors import DomainError
+from ..models.fees import describe as describe_fee
+from ..models.forms import FormTemplate, TemplateLibrary, derive_values, load_library, parse_template
+from ..models.intake import PAPER_KIND_LABELS
+from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
+from ..models.validation import format_date
+from ..paths import templates_dir
+from .render import render_pdf
+from .verify import verification_text
+
+FORMS = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control", "declaration")
+FORM_LABELS = {
+    "receipt": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "supplement": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "refusal": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    "apology": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+    "stop_notice": "Thông báo dừng giải quyết hồ sơ",
+    "control": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+    "declaration": "Tờ khai",
+}
+# the action a slip needs before it can be printed
+_NEEDS = {"supplement": "supplement_requested", "refusal": "refused", "apology": "apology_issued",
+          "stop_notice": "withdrawn", "control": "transferred"}
+
+
+@dataclass(frozen=True)
+class Paper:
+    pdf: bytes
+    template: FormTemplate
+    filename: str
+
+
+def _ward_place(name: str) -> str:
+    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Đặc khu "):
+        if name.startswith(prefix):
+            return name[len(prefix):].split(" (")[0]
+    return name
+
+
+class Papers:
+    def __init__(self, counter: Counter, library: TemplateLibrary | None = None) -> None:
+        self.counter = counter
+        self._library = library
+
+    # -- templates ----------------------------------------------------------------------------
+    @property
+    def library(self) -> TemplateLibrary:
+        """Files in forms_templates/, plus every version the database has kept (so a dossier
+        typed with an older version stays printable after an upgrade)."""
+        if self._library is None:
+            library = load_library(templates_dir())
+            store = self.counter.store
+            stored = {(r["template_id"], r["version"]) for r in store.query(
+                "SELECT template_id, version FROM form_templates")}
+            new = [t for key, t in library.versions.items() if key not in stored]
+            if new:
+                with store.transaction():
+                    for t in new:
+                        store.conn.execute(
+                            "INSERT OR IGNORE INTO form_templates(template_id, version, content, loaded_at) "
+                            "VALUES (?, ?, ?, ?)", (t.id, t.version, t.text, self.counter.now().isoformat()))
+            for row in store.query("SELECT template_id, version, content FROM form_templates"):
+                if (row["template_id"], row["version"]) not in library.versions:
+                    library.add(parse_template(row["content"], source=f"{row['template_id']} v{row['version']}"))
+            self._library = library
+        return self._library
+
+    def slip_template(self, slip_type: str) -> FormTemplate:
+        """The ward may pick a variant (setting ``template.<slip_type>``); else the newest."""
+        chosen = self.counter.setting(f"template.{slip_type}")
+        if chosen:
+            return self.library.get(chosen)
+        candidates = [t for t in self.library.versions.values() if t.slip_type == slip_type]
+        if not candidates:
+            raise DomainError(f"Chưa có mẫu cho loại giấy “{FORM_LABELS.get(slip_type, slip_type)}”.",
+                              code="template_missing")
+        return self.library.latest(sorted(candidates, key=lambda t: t.id)[0].id)
+
+    def template_for(self, view: DossierView, form: str) -> FormTemplate:
+        if form == "declaration":
+            tid = view.row.template_id or (view.procedure.declaration_template if view.procedure else None)
+            if not tid:
+                raise DomainError("Thủ tục này không có tờ khai.", code="template_missing")
+            return self.library.get(tid, view.row.template_version or None)
+        if form not in FORMS:
+            raise DomainError(f"Không có loại giấy “{form}” (dùng: {', '.join(FORMS)}).", code="bad_form")
+        return self.slip_template(form)
+
+    # -- context --------------------------------------------------------------------------------
+    def paper_key(self) -> str:
+        key = self.counter.setting("paper_key")
+        if not key:
+            key = secrets.token_hex(32)
+            self.counter.set_settings({"paper_key": key})
+        return key
+
+    def ward_context(self) -> dict[str, Any]:
+        c = self.counter
+        name = c.ward_name
+        return {
+            "name": name,
+            "code": c.ward_code,
+            "body": c.setting("ward.body") or f"UBND {name.split(' (')[0]}",
+            "unit": c.setting("ward.unit") or "Bộ phận tiếp nhận và trả kết quả",
+            "place": c.setting("ward.place") or _ward_place(name),
+            "province": c.setting("ward.province") or "",
+            "address": c.setting("ward.address") or "",
+            "phone": c.setting("ward.phone") or "",
+            "hotline": c.setting("ward.hotline") or "",
+            "head_title": c.setting("ward.head_title") or "Chủ tịch",
+        }
+
+    def _clerk_name(self, username: str | None) -> str:
+        if not username:
+            return ""
+        row = self.counter.store.get_clerk(username)
+        return row["full_name"] if row else username
+
+    def procedure_context(self, proc: Procedure | None) -> dict[str, Any]:
+        if proc is None:
+            return {}
+        settings = self.counter.settings()
+        return {
+            "code": proc.code, "name": proc.name, "domain": proc.domain,
+            "time_limit": proc.time_limit.describe(self.counter.office_hours.same_day_cutoff),
+            "fee": describe_fee(proc.fee, settings),
+            "result": proc.result, "solved_by": "Cấp xã" if proc.solved_by == "ward" else "Cơ quan cấp trên",
+            "channels": ", ".join(proc.submit_channels),
+            "components": [{"name": c.name, "paper_kind": c.paper_kind_label, "count": c.count,
+                            "required": "Bắt buộc" if c.required else "Nếu có"} for c in proc.components],
+            "process": [{"text": s} for s in proc.process],
+            "legal_basis": [{"text": s} for s in proc.legal_basis],
+            "exemptions": [{"text": s} for s in proc.fee_exemptions],
+        }
+
+    def dossier_context(self, view: DossierView, template: FormTemplate, *, copy_kind: str = "original") -> dict[str, Any]:
+        c = self.counter
+        actions = c.store.actions_for(view.id)
+        last = {a.kind: a for a in actions}
+        data = view.state.data
+        now = c.now()
+        papers = [{"name": p["name"], "paper_kind": PAPER_KIND_LABELS.get(p["paper_kind"], p["paper_kind"]),
+                   "count": p["count"]} for p in data.get("papers", [])]
+        applicant = dict(data.get("applicant", {}))
+        if applicant.get("birth_date"):
+            applicant["birth_date"] = format_date(date.fromisoformat(applicant["birth_date"]))
+        applicant["sex"] = (applicant.get("sex") or "").capitalize()
+        principal = dict(data.get("principal") or {})
+        unit = self.ward_context()["unit"]
+        steps = []  # the hand-overs the control slip lists
+        for a in actions:
+            if a.kind == "transferred":
+                steps.append({"from_unit": unit, "to_unit": a.payload.get("to_unit", ""), "at": a.at})
+            elif a.kind == "transfer_received":
+                steps.append({"from_unit": unit, "to_unit": a.payload.get("unit", ""), "at": a.at})
+            elif a.kind == "transfer_returned":
+                steps.append({"from_unit": a.payload.get("from_unit", ""), "to_unit": unit, "at": a.at})
+            else:
+                continue
+            steps[-1].update(due=a.payload.get("step_due_at", ""), verdict=a.payload.get("verdict", ""),
+                             note=ACTION_LABELS[a.kind])
+        received = last.get("supplemented") or last.get("received")
+        context: dict[str, Any] = {
+            "ward": self.ward_context(),
+            "counter": {"number": c.counter_no},
+            "clerk": {"full_name": self._clerk_name(actions[0].clerk if actions else None),
+                      "username": actions[0].clerk if actions else ""},
+            "printed": {"at": now, "date": now.date(), "copy_kind": copy_kind,
+                        "copy_label": "Bản in lại" if copy_kind == "reprint" else ""},
+            "dossier": {
+                "code": view.code, "official_code": view.row.official_code or "",
+                "received_at": received.at if received else (actions[0].at if actions else None),
+                "due_at": view.state.due_at, "original_due_at": view.state.original_due_at,
+                "returned_at": view.state.returned_at, "status": STATUS_LABELS.get(view.status, view.status),
+                "sets": 1,
+                "time_limit": view.procedure.time_limit.describe(c.office_hours.same_day_cutoff) if view.procedure else "",
+                "fee": describe_fee(view.procedure.fee, c.settings()) if view.procedure else "",
+                "result_place": c.setting("ward.result_place") or f"Bộ phận Một cửa {c.ward_name.split(' (')[0]}",
+                "book_line": "", "request": view.procedure.name if view.procedure else view.row.procedure_code,
+                "papers": papers, "steps": steps,
+            },
+            "procedure": self.procedure_context(view.procedure),
+            "applicant": applicant,
+            "principal": principal,
+            "authorisation": {"text": data.get("authorisation") or ""},
+        }
+        if "supplement_requested" in last:
+            p = last["supplement_requested"].payload
+            context["supplement"] = {"reason": p.get("reason", ""), "contact": p.get("contact", ""),
+                                     "items": [{"text": i} for i in p.get("items", [])]}
+            context["clerk"] = {"full_name": self._clerk_name(last["supplement_requested"].clerk)}
+        if "refused" in last:
+            context["refusal"] = {"reason": last["refused"].payload.get("reason", "")}
+        if "apology_issued" in last:
+            p = last["apology_issued"].payload
+            context["apology"] = {"reason": p.get("reason", ""), "new_due_at": datetime.fromisoformat(p["new_due_at"]),
+                                  "previous_due_at": datetime.fromisoformat(p["previous_due_at"]) if p.get("previous_due_at") else None,
+                                  "channel": p.get("channel", "")}
+        if "withdrawn" in last:
+            p = last["withdrawn"].payload
+            context["withdrawal"] = {"reason": p.get("reason", ""),
+                                     "requested_at": datetime.fromisoformat(p["requested_at"]) if p.get("requested_at") else last["withdrawn"].at}
+        form_values = dict(data.get("form_data", {}))
+        context.update(form_values)  # flat ids such as "child.full_name"
+        context.update(derive_values(template, form_values, context, today=now.date()))
+        context["verify"] = {"text": verification_text(self.paper_key(), view.code, template.id, template.version, now)}
+        return context
+
+    # -- papers ---------------------------------------------------------------------------------
+    def dossier_paper(self, key: str, form: str, *, record: bool = True) -> Paper:
+        """Render one paper of a dossier; ``record`` journals the print (a preview does not)."""
+        view = self.counter.dossier(key)
+        needed = _NEEDS.get(form)
+        if needed and not any(a.kind == needed for a in self.counter.store.actions_for(view.id)):
+            raise DomainError(f"Hồ sơ {view.code} chưa có bước “{ACTION_LABELS[needed]}” nên chưa in được "
+                              f"{FORM_LABELS[form].lower()}.", code="not_printable")
+        if form == "receipt" and view.state.received_at is None and view.status != "returned":
+            raise DomainError(f"Hồ sơ {view.code} chưa được tiếp nhận (đang “{STATUS_LABELS.get(view.status)}”) "
+                              "nên chưa có giấy hẹn trả kết quả.", code="not_printable")
+        template = self.template_for(view, form)
+        earlier = any(a.kind == "printed" and a.payload.get("form") == form
+                      for a in self.counter.store.actions_for(view.id))
+        context = self.dossier_context(view, template, copy_kind="reprint" if earlier and record else "original")
+        pdf = render_pdf(template, context)
+        if record:
+            self.counter.record_print(view.code, form, template_id=template.id, template_version=template.version)
+        return Paper(pdf, template, f"{view.code}-{form}.pdf")
+
+    def listing(self, procedure_code: str) -> Paper:
+        """The public listing (niêm yết) of one procedure."""
+        proc = self.counter.catalogue.get(procedure_code)
+        template = self.slip_template("listing")
+        now = self.counter.now()
+        context = {"ward": self.ward_context(), "procedure": self.procedure_context(proc),
+                   "printed": {"at": now, "date": now.date(), "copy_kind": "original", "copy_label": ""}}
+        return Paper(render_pdf(template, context), template, f"niem-yet-{proc.code}.pdf")
+
+    def book(self, start: date, end: date) -> Paper:
+        """The tracking book (sổ theo dõi hồ sơ) of dossiers received from ``start`` to ``end``."""
+        if end < start:
+            raise DomainError("Ngày kết thúc phải sau ngày bắt đầu.", code="bad_range")
+        c = self.counter
+        template = self.slip_template("book")
+        tz = c.now().tzinfo
+        lo = datetime.combine(start, time(0, 0), tz).isoformat()
+        hi = datetime.combine(end, time(23, 59, 59), tz).isoformat()
+        rows = []
+        for row in c.store.query(
+                "SELECT code, procedure_code, applicant_name, applicant_phone, status, received_at, due_at, "
+                "returned_at, transferred, created_at FROM dossiers WHERE created_at BETWEEN ? AND ? "
+                "ORDER BY created_at", [lo, hi]):
+            try:
+                proc_name = c.catalogue.get(row["procedure_code"]).name
+            except DomainError:
+                proc_name = row["procedure_code"]
+            rows.append({
+                "code": row["code"], "procedure": proc_name, "applicant": row["applicant_name"],
+                "contact": row["applicant_phone"] or "",
+                "solver": "Cấp trên (liên thông)" if row["transferred"] else "UBND cấp xã",
+                "received_at": datetime.fromisoformat(row["received_at"] or row["created_at"]),
+                "due_at": datetime.fromisoformat(row["due_at"]) if row["due_at"] else "",
+                "returned_at": datetime.fromisoformat(row["returned_at"]) if row["returned_at"] else "",
+                "result_channel": "Trực tiếp" if row["returned_at"] else "",
+                "status": STATUS_LABELS.get(row["status"], row["status"]),
+            })
+        now = c.now()
+        context = {"ward": self.ward_context(), "book": {"from": start, "to": end, "count": len(rows), "rows": rows},
+                   "printed": {"at": now, "date": now.date(), "copy_kind": "original", "copy_label": ""}}
+        return Paper(render_pdf(template, context), template, f"so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
