@@ -23,10 +23,12 @@ from .models.clock import Clock, as_vn, vn_now
 from .models.deadlines import DueTime, compute_due, is_due_soon
 from .models.dossier_code import make_code, validate_counter_no, validate_ward_code
 from .models.errors import DomainError, ValidationError
+from .models.forms import TemplateLibrary, load_library, parse_template
 from .models.intake import PaperReceived, Person, missing_components, normalize_person, papers_from_checklist
 from .models.journal import Action, new_id, verify_chain
 from .models.lifecycle import DossierState, OPEN_STATUSES, apply, derive_state, flags
 from .models.text import clean_text
+from .paths import templates_dir
 from .storage.store import DossierRow, Store, projection
 
 
@@ -76,6 +78,7 @@ class Counter:
         self.new_id = id_factory  # the demo generator passes a seeded one, to be deterministic
         self._catalogue = catalogue
         self._calendar: WorkingCalendar | None = None
+        self._templates: TemplateLibrary | None = None
         self._settings: dict[str, str] | None = None  # read on every action: cached, dropped on change
         self.clerk: Clerk | None = None
 
@@ -168,6 +171,27 @@ class Counter:
                 saturday_working=self.setting("saturday_working", "0") == "1",
             )
         return self._calendar
+
+    @property
+    def templates(self) -> TemplateLibrary:
+        """Form templates: the files in forms_templates/, plus every version the database has
+        kept, so a dossier typed with an older version stays printable after an upgrade."""
+        if self._templates is None:
+            library = load_library(templates_dir())
+            stored = {(r["template_id"], r["version"]) for r in self.store.query(
+                "SELECT template_id, version FROM form_templates")}
+            new = [t for key, t in library.versions.items() if key not in stored]
+            if new:
+                with self.store.transaction():
+                    for t in new:
+                        self.store.conn.execute(
+                            "INSERT OR IGNORE INTO form_templates(template_id, version, content, loaded_at) "
+                            "VALUES (?, ?, ?, ?)", (t.id, t.version, t.text, self.now().isoformat()))
+            for row in self.store.query("SELECT template_id, version, content FROM form_templates"):
+                if (row["template_id"], row["version"]) not in library.versions:
+                    library.add(parse_template(row["content"], source=f"{row['template_id']} v{row['version']}"))
+            self._templates = library
+        return self._templates
 
     def reload_calendar(self) -> None:
         self._calendar = None
@@ -407,6 +431,8 @@ class Counter:
             raise ValidationError("Nộp thay phải ghi giấy tờ ủy quyền.", field="authorisation")
         clean_form = {k: clean_text(v) if isinstance(v, str) else v for k, v in (form_data or {}).items()}
         template_id, template_version = template or (proc.declaration_template, "")
+        if template_id and not template_version and template_id in self.templates.ids():
+            template_version = self.templates.latest(template_id).version  # pinned for life
         dossier_id = self.new_id()
         ward, counter_no = self.ward_code, self.counter_no
         action = self._action(dossier_id, kind, payload, now)  # checks the clerk before anything is written

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -59,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
 
     sub.add_parser("check", parents=[db], help="kiểm tra toàn vẹn cơ sở dữ liệu và nhật ký")
+
+    p = sub.add_parser("print", parents=[db], help="in giấy tờ của hồ sơ, niêm yết thủ tục hoặc sổ theo dõi ra PDF")
+    p.add_argument("dossier", nargs="?", help="mã hồ sơ")
+    p.add_argument("--form", choices=["receipt", "supplement", "refusal", "apology", "stop_notice", "control",
+                                      "declaration"], help="loại giấy của hồ sơ")
+    p.add_argument("--listing", metavar="PROCEDURE_CODE", help="niêm yết công khai một thủ tục")
+    p.add_argument("--book", action="store_true", help="sổ theo dõi hồ sơ (cần --from và --to)")
+    p.add_argument("--from", dest="date_from", help="từ ngày YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", help="đến ngày YYYY-MM-DD")
+    p.add_argument("--out", type=Path, required=True, help="tệp PDF ghi ra")
+    p.add_argument("--user", default=None, help="cán bộ in (mặc định: quản trị viên đầu tiên)")
     return parser
 
 
@@ -215,6 +227,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_print(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from ..printing.papers import Papers
+
+    counter = _open_counter(args)
+    try:
+        _act_as(counter, args.user)
+        papers = Papers(counter)
+        if args.listing:
+            paper = papers.listing(args.listing)
+        elif args.book:
+            if not (args.date_from and args.date_to):
+                raise DomainError("Sổ theo dõi cần --from và --to (YYYY-MM-DD).")
+            try:
+                start, end = date.fromisoformat(args.date_from), date.fromisoformat(args.date_to)
+            except ValueError:
+                raise DomainError("Ngày phải có dạng YYYY-MM-DD, ví dụ 2026-11-01.") from None
+            paper = papers.book(start, end)
+        elif args.dossier and args.form:
+            paper = papers.dossier_paper(args.dossier, args.form)
+        else:
+            raise DomainError("Cần mã hồ sơ và --form, hoặc --listing MÃ_THỦ_TỤC, hoặc --book --from --to.")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(paper.pdf)
+    finally:
+        counter.close()
+    print(f"Đã ghi {args.out} ({paper.template.title.capitalize()}, mẫu {paper.template.id} v{paper.template.version}).")
+    return 0
+
+
+def _act_as(counter, username: str | None) -> None:
+    """Headless commands act as a named clerk (default: the first admin), recorded in the journal."""
+    from ..models.clerks import Clerk
+
+    rows = counter.store.list_clerks()
+    row = next((r for r in rows if r["username"] == username), None) if username else \
+        next((r for r in rows if r["role"] == "admin" and r["active"]), None)
+    if row is None:
+        raise DomainError(f"Không có cán bộ “{username}”.")
+    counter.clerk = Clerk(row["username"], row["full_name"], row["role"], bool(row["active"]))
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from ..ui.app import run
 
@@ -228,6 +283,7 @@ COMMANDS: dict[str, Handler] = {
     "due": cmd_due,
     "search": cmd_search,
     "check": cmd_check,
+    "print": cmd_print,
 }
 
 
@@ -243,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Đã dừng.", file=sys.stderr)
         return 130
+    except sqlite3.DatabaseError as exc:
+        print(f"Lỗi cơ sở dữ liệu: {exc}. Dữ liệu đã lưu không bị thay đổi; hãy chạy “desk-app check”.",
+              file=sys.stderr)
+        return 3
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -235,6 +235,8 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
     for index, raw in enumerate(data.get("derived", [])):
         line = derived_lines[index] if index < len(derived_lines) else None
         match = re.fullmatch(r"\s*([a-z_]+)\(\s*([a-z0-9_.]+)\s*\)\s*", raw.get("from", ""))
+        if line:
+            line = _line_of(text, "from", line) or line
         if not raw.get("id") or not match:
             raise TemplateError(source, line, "giá trị suy ra phải có id và from = \"hàm(trường)\".")
         if match[1] not in DERIVED_FUNCTIONS:
@@ -250,7 +252,7 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
         line = block_lines[index] if index < len(block_lines) else None
         btype = raw.get("type")
         if btype not in BLOCK_TYPES:
-            raise TemplateError(source, line, f"khối có kiểu không biết “{btype}” (dùng: {', '.join(BLOCK_TYPES)}).")
+            raise TemplateError(source, _line_of(text, "type", line or 1) if line else None, f"khối có kiểu không biết “{btype}” (dùng: {', '.join(BLOCK_TYPES)}).")
         _check_placeholders(raw, known, source, text, line)
         when = raw.get("when")
         if when is not None and not (when in known or _in_schema(when)):

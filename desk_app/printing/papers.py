@@ -17,11 +17,10 @@ from ..counter import Counter, DossierView
 from ..models.catalogue import Procedure
 from ..models.errors import DomainError
 from ..models.fees import describe as describe_fee
-from ..models.forms import FormTemplate, TemplateLibrary, derive_values, load_library, parse_template
+from ..models.forms import FormTemplate, TemplateLibrary, derive_values
 from ..models.intake import PAPER_KIND_LABELS
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
 from ..models.validation import format_date
-from ..paths import templates_dir
 from .render import render_pdf
 from .verify import verification_text
 
@@ -62,25 +61,7 @@ class Papers:
     # -- templates ----------------------------------------------------------------------------
     @property
     def library(self) -> TemplateLibrary:
-        """Files in forms_templates/, plus every version the database has kept (so a dossier
-        typed with an older version stays printable after an upgrade)."""
-        if self._library is None:
-            library = load_library(templates_dir())
-            store = self.counter.store
-            stored = {(r["template_id"], r["version"]) for r in store.query(
-                "SELECT template_id, version FROM form_templates")}
-            new = [t for key, t in library.versions.items() if key not in stored]
-            if new:
-                with store.transaction():
-                    for t in new:
-                        store.conn.execute(
-                            "INSERT OR IGNORE INTO form_templates(template_id, version, content, loaded_at) "
-                            "VALUES (?, ?, ?, ?)", (t.id, t.version, t.text, self.counter.now().isoformat()))
-            for row in store.query("SELECT template_id, version, content FROM form_templates"):
-                if (row["template_id"], row["version"]) not in library.versions:
-                    library.add(parse_template(row["content"], source=f"{row['template_id']} v{row['version']}"))
-            self._library = library
-        return self._library
+        return self._library or self.counter.templates
 
     def slip_template(self, slip_type: str) -> FormTemplate:
         """The ward may pick a variant (setting ``template.<slip_type>``); else the newest."""

@@ -216,12 +216,19 @@ class DottedLine(Flowable):
         x = 0.0
         for line in self.lines:
             x = 0.0
-            for i, (word, font) in enumerate(line):
+            runs: list[tuple[str, list[str]]] = []  # same-font words drawn as one string (copyable text)
+            for word, font in line:
+                if runs and runs[-1][0] == font:
+                    runs[-1][1].append(word)
+                else:
+                    runs.append((font, [word]))
+            for i, (font, words) in enumerate(runs):
                 if i:
                     x += space
+                text = " ".join(words)
                 c.setFont(font, self.size)
-                c.drawString(x, y, word)
-                x += stringWidth(word, font, self.size)
+                c.drawString(x, y, text)
+                x += stringWidth(text, font, self.size)
             y -= self.leading
         # dots after the last word, to the right edge (the clerk typed it all; nothing to add by hand)
         y += self.leading
@@ -257,6 +264,8 @@ class _NumberedCanvas(rl_canvas.Canvas):
     footer: QrFooter | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initialFontName", "Tinos")  # no stray Helvetica reference in the PDF
+        kwargs.setdefault("initialFontSize", 13)
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 

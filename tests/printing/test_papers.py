@@ -1,0 +1,124 @@
+"""Papers of real dossiers: receipt and declaration filled from the journal, printing audited,
+the QR code verifiable, old template versions still printable."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from desk_app.models.errors import DomainError
+from desk_app.models.forms import load_library, parse_template
+from desk_app.paths import templates_dir
+from desk_app.printing.papers import Papers
+from desk_app.printing.verify import verify_text
+
+BIRTH_FORM = {
+    "relationship": "Cha", "child.full_name": "Nguyễn Minh An", "child.birth_date": "01/11/2026",
+    "child.sex": "Nam", "child.ethnicity": "Kinh", "child.nationality": "Việt Nam",
+    "child.birth_place": "Bệnh viện Đa khoa tỉnh Hà Tĩnh", "mother.full_name": "Lê Thị Hoa",
+    "father.full_name": "Nguyễn Văn Đức", "extract_copies": 2,
+}
+
+
+def text_of(pdf: bytes) -> str:
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+
+
+@pytest.fixture
+def papers(counter):
+    return Papers(counter)
+
+
+def test_receipt_carries_code_applicant_times_papers_and_fee(counter, clock, papers, applicant):
+    clock.set(2026, 11, 23, 15, 20)  # after 15:00; 24/11 is a public holiday in the calendar data
+    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert f"Số: {view.code}" in text and "Nguyễn Văn Đức" in text and "042090012345" in text
+    assert "15 giờ 20 phút, ngày 23/11/2026" in text
+    assert "17 giờ 00 phút, ngày 25/11/2026" in text
+    assert "Giấy chứng sinh" in text and "Miễn lệ phí" in text
+    assert "Mẫu số 01" in text and "Trang 1/1" in text
+    assert "Nộp thay cho" not in text  # nobody was authorised
+
+
+def test_authorised_filing_is_printed_on_the_receipt(counter, papers, applicant):
+    principal = {"full_name": "Phạm Thị Mai", "id_number": "042185000222", "address": "Thôn 5, xã Cẩm Bình",
+                 "phone": "0987000111"}
+    view = counter.receive("2.000884", applicant, principal=principal, authorisation="Giấy ủy quyền số 15/2026/UQ")
+    text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
+    assert "Nộp thay cho" in text and "Phạm Thị Mai" in text and "042185000222" in text
+    assert "Giấy ủy quyền số 15/2026/UQ" in text
+
+
+def test_declaration_prints_typed_values_and_the_date_in_words(counter, papers, applicant):
+    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    text = text_of(papers.dossier_paper(view.code, "declaration").pdf)
+    assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in text and "NGUYỄN MINH AN" in text
+    assert "ngày mồng một tháng mười một năm hai nghìn không trăm hai mươi sáu" in text
+    assert "Lê Thị Hoa" in text and "Làm tại: Đại Nài, ngày 23 tháng 11 năm 2026" in text
+
+
+def test_printing_is_audited_and_a_reprint_says_so(counter, papers, applicant):
+    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    papers.dossier_paper(view.code, "receipt")
+    second = papers.dossier_paper(view.code, "receipt")
+    papers.dossier_paper(view.code, "receipt", record=False)  # a preview is not a print
+    prints = [a.payload for a in counter.store.actions_for(view.id) if a.kind == "printed"]
+    assert [(p["form"], p["copy_kind"], p["template_id"], p["template_version"]) for p in prints] == [
+        ("receipt", "original", "giay_tiep_nhan", "2025.1"), ("receipt", "reprint", "giay_tiep_nhan", "2025.1")]
+    assert "Bản in lại" in text_of(second.pdf)
+
+
+def test_the_qr_content_is_signed_with_the_ward_key(counter, papers, applicant):
+    view = counter.receive("1.001193", applicant)
+    template = papers.template_for(counter.dossier(view.code), "receipt")
+    context = papers.dossier_context(counter.dossier(view.code), template)
+    signed = context["verify"]["text"]
+    assert signed.startswith(f"QMC1|{view.code}|giay_tiep_nhan@2025.1|")
+    key = counter.setting("paper_key")
+    assert verify_text(key, signed)
+    assert not verify_text(key, signed.replace(view.code, view.code[:-1] + "9"))
+    assert not verify_text("00" * 32, signed)
+
+
+def test_a_slip_without_its_step_is_refused_in_vietnamese(counter, papers, applicant):
+    view = counter.request_supplement(["Giấy chứng sinh"], "Thiếu giấy", procedure_code="1.001193", applicant=applicant)
+    with pytest.raises(DomainError) as err:
+        papers.dossier_paper(view.code, "receipt")
+    assert "chưa được tiếp nhận" in err.value.message
+    with pytest.raises(DomainError) as err:
+        papers.dossier_paper(view.code, "refusal")
+    assert "chưa in được" in err.value.message
+    with pytest.raises(DomainError):
+        papers.dossier_paper(view.code, "passport")
+
+
+def test_a_dossier_keeps_its_template_version_after_an_upgrade(counter, applicant, tmp_path, monkeypatch):
+    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    counter.templates  # the app has seen version 2024.1 once: the database keeps it
+    original = (templates_dir() / "declarations" / "to_khai_khai_sinh.toml").read_text(encoding="utf-8")
+    newer = original.replace('version = "2024.1"', 'version = "2026.1"').replace(
+        'text = "TỜ KHAI ĐĂNG KÝ KHAI SINH"', 'text = "TỜ KHAI ĐĂNG KÝ KHAI SINH (MẪU MỚI)"')
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "to_khai_khai_sinh.toml").write_text(newer, encoding="utf-8")
+    for path in templates_dir().glob("slips/*.toml"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr("desk_app.counter.templates_dir", lambda: folder)
+    counter._templates = None  # as at the next start of the upgraded app
+    papers = Papers(counter)
+    assert papers.library.latest("to_khai_khai_sinh").version == "2026.1"
+    pinned = counter.dossier(view.code)
+    assert pinned.row.template_version == "2024.1"
+    text = text_of(papers.dossier_paper(view.code, "declaration").pdf)
+    assert "MẪU MỚI" not in text and "v2024.1" in text
+
+
+def test_the_shipped_templates_all_load():
+    library = load_library(templates_dir())
+    assert library.errors == []
+    assert parse_template(library.latest("giay_tiep_nhan").text).slip_type == "receipt"
