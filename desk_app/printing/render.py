@@ -14,9 +14,8 @@ from datetime import date, datetime
 from typing import Any, Mapping
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
-from reportlab.graphics import renderPDF
+from reportlab import rl_config
+from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -43,6 +42,8 @@ from ..models.text import nfc
 from ..models.validation import format_date, parse_date
 from ..models.words import date_in_words, money_in_words, number_in_words
 from .fonts import register_fonts
+
+rl_config.useA85 = 0  # binary streams: ASCII85 only makes the file bigger and slower to write
 
 MARGINS = {"top": 20 * mm, "bottom": 20 * mm, "left": 30 * mm, "right": 15 * mm}
 FOOTER_HEIGHT = 17 * mm  # inside the bottom margin line: QR code and the paper's identity
@@ -258,6 +259,38 @@ class QrFooter:
         return nfc(" — ".join(parts))
 
 
+def qr_matrix(text: str) -> list[list[bool]]:
+    """QR modules for ``text`` (level M). One fixed mask pattern: ReportLab's widget tries all
+    eight and draws a shape per module, 100 ms per paper; any mask is valid QR."""
+    code = QRCode(None, QRErrorCorrectLevel.M)
+    code.addData(text)
+    code.version = code.calculate_version()
+    code.makeImpl(False, 2)
+    return code.modules
+
+
+def draw_qr(canvas: rl_canvas.Canvas, text: str, x: float, y: float, side: float) -> None:
+    modules = qr_matrix(text)
+    quiet = 2  # modules of white border, inside ``side``
+    unit = side / (len(modules) + 2 * quiet)
+    path = canvas.beginPath()
+    for row, cells in enumerate(modules):
+        top = y + side - (row + quiet + 1) * unit
+        col = 0
+        while col < len(cells):  # one rectangle per run of dark modules
+            if cells[col]:
+                start = col
+                while col < len(cells) and cells[col]:
+                    col += 1
+                path.rect(x + (start + quiet) * unit, top, (col - start) * unit, unit)
+            else:
+                col += 1
+    canvas.saveState()
+    canvas.setFillColor(colors.black)
+    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
+
+
 class _NumberedCanvas(rl_canvas.Canvas):
     """Two passes so each page can say "Trang x/y"."""
 
@@ -293,13 +326,8 @@ class _NumberedCanvas(rl_canvas.Canvas):
         text_x = left
         verify = lookup(footer.context, "verify.text")
         if number == 1 and verify:
-            widget = QrCodeWidget(verify)
-            widget.barLevel = "M"
-            x0, y0, x1, y1 = widget.getBounds()
             side = 15 * mm
-            drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
-            drawing.add(widget)
-            renderPDF.draw(drawing, self, left, bottom)
+            draw_qr(self, verify, left, bottom, side)
             text_x = left + side + 3 * mm
             self.drawString(text_x, bottom + 9 * mm, nfc("Quét mã QR để kiểm tra tính xác thực của giấy tờ."))
         identity, size = footer.identity(), 8.0
