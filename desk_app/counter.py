@@ -24,7 +24,14 @@ from .models.deadlines import DueTime, compute_due, is_due_soon
 from .models.dossier_code import make_code, validate_counter_no, validate_ward_code
 from .models.errors import DomainError, ValidationError
 from .models.forms import TemplateLibrary, load_library, parse_template
-from .models.intake import PaperReceived, Person, missing_components, normalize_person, papers_from_checklist
+from .models.intake import (
+    PaperReceived,
+    Person,
+    missing_components,
+    normalize_person,
+    papers_from_checklist,
+    quote_fee,
+)
 from .models.journal import Action, new_id, verify_chain
 from .models.lifecycle import DossierState, OPEN_STATUSES, apply, derive_state, flags
 from .models.text import clean_text
@@ -252,11 +259,13 @@ class Counter:
         now = self.now()
         due = compute_due(now, proc.time_limit, self.calendar, self.office_hours,
                           with_verification=with_verification)
+        fee = quote_fee(proc, form_data or {}, self.settings())
         payload = {
             "due_at": due.due_at.isoformat(),
             "clock_started_at": now.isoformat(),
             "with_verification": with_verification,
             "skipped_days": [[s.day.isoformat(), s.reason] for s in due.skipped],
+            "fee": {"amount": fee.amount, "lines": list(fee.lines)},
         }
         return self._create(proc, "received", payload, applicant, form_data, received, principal,
                             authorisation, template)

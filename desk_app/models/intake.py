@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from .catalogue import Procedure
 from .errors import ValidationError
+from .fees import FeeQuote, compute_fee
 from .text import clean_text
 from .validation import (
     format_date,
@@ -104,6 +105,24 @@ def papers_from_checklist(procedure: Procedure, ticked: Iterable[str] | None) ->
         return [PaperReceived(c.name, c.paper_kind, c.count) for c in procedure.components if c.required]
     names = {clean_text(n) for n in ticked}
     return [PaperReceived(c.name, c.paper_kind, c.count) for c in procedure.components if c.name in names]
+
+
+def _count(values: Mapping[str, Any], key: str, default: int) -> int:
+    raw = values.get(key)
+    try:
+        return max(int(raw), 0) if raw not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def quote_fee(procedure: Procedure, form_values: Mapping[str, Any], settings: Mapping[str, str] | None = None,
+              *, online: bool = False) -> FeeQuote:
+    """What the citizen pays at intake, from the catalogue's fee and the typed counts
+    (``pages`` and ``copies`` for certified copies, ``quantity`` otherwise; ``fee_exempt`` when
+    the clerk ticks an exemption)."""
+    return compute_fee(procedure.fee, quantity=max(1, _count(form_values, "quantity", 1)),
+                       pages=_count(form_values, "pages", 1), copies=max(1, _count(form_values, "copies", 1)),
+                       exempt=bool(form_values.get("fee_exempt")), online=online, settings=settings)
 
 
 def missing_components(procedure: Procedure, received: Iterable[PaperReceived]) -> list[str]:

@@ -16,7 +16,8 @@ from typing import Any, Mapping
 from ..counter import Counter, DossierView
 from ..models.catalogue import Procedure
 from ..models.errors import DomainError
-from ..models.fees import describe as describe_fee
+from ..models.fees import describe as describe_fee, format_money
+from ..models.words import money_in_words
 from ..models.forms import FormTemplate, TemplateLibrary, derive_values
 from ..models.intake import PAPER_KIND_LABELS
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
@@ -172,7 +173,7 @@ class Papers:
                 "returned_at": view.state.returned_at, "status": STATUS_LABELS.get(view.status, view.status),
                 "sets": 1,
                 "time_limit": view.procedure.time_limit.describe(c.office_hours.same_day_cutoff) if view.procedure else "",
-                "fee": describe_fee(view.procedure.fee, c.settings()) if view.procedure else "",
+                "fee": self._fee_text(view, received),
                 "result_place": c.setting("ward.result_place") or f"Bộ phận Một cửa {c.ward_name.split(' (')[0]}",
                 "book_line": "", "request": view.procedure.name if view.procedure else view.row.procedure_code,
                 "papers": papers, "steps": steps,
@@ -203,6 +204,17 @@ class Papers:
         context.update(derive_values(template, form_values, context, today=now.date()))
         context["verify"] = {"text": verification_text(self.paper_key(), view.code, template.id, template.version, now)}
         return context
+
+    def _fee_text(self, view: DossierView, received) -> str:
+        """The amount fixed at intake, in figures and words, then the catalogue's wording."""
+        rule = describe_fee(view.procedure.fee, self.counter.settings()) if view.procedure else ""
+        fee = (received.payload.get("fee") if received else None) or {}
+        if "amount" not in fee:
+            return rule
+        amount = int(fee["amount"])
+        if amount == 0:
+            return f"{rule} (không thu tiền)" if rule and "Miễn" in rule else rule or "Không thu"
+        return f"{format_money(amount)} ({money_in_words(amount)}); {rule}"
 
     # -- papers ---------------------------------------------------------------------------------
     def dossier_paper(self, key: str, form: str, *, record: bool = True) -> Paper:

@@ -122,3 +122,13 @@ def test_the_shipped_templates_all_load():
     library = load_library(templates_dir())
     assert library.errors == []
     assert parse_template(library.latest("giay_tiep_nhan").text).slip_type == "receipt"
+
+
+def test_the_fee_is_computed_at_intake_and_printed_in_figures_and_words(counter, papers, applicant):
+    view = counter.receive("2.000815", applicant, form_data={"pages": 5, "copies": 2})
+    [received] = [a for a in counter.store.actions_for(view.id) if a.kind == "received"]
+    assert received.payload["fee"]["amount"] == 2 * (2000 + 2000 + 1000 + 1000 + 1000)
+    text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
+    assert "14.000 đồng (Mười bốn nghìn đồng)" in text
+    exempt = counter.receive("2.000884", applicant, form_data={"fee_exempt": True})
+    assert [a for a in counter.store.actions_for(exempt.id)][0].payload["fee"]["amount"] == 0
