@@ -69,6 +69,7 @@ class DossierView:
 
 QUEUES = {
     "due_today": "Đến hạn hôm nay",
+    "due_tomorrow": "Hạn trả ngày làm việc tới",
     "overdue": "Quá hạn",
     "needs_apology": "Cần phiếu xin lỗi",
     "ready_to_return": "Có kết quả, chờ trả",
@@ -370,6 +371,17 @@ class Counter:
             "requested_at": (as_vn(requested_at) if requested_at else self.now()).isoformat(),
         })
 
+    def assign_official_code(self, dossier: str, official_code: str) -> DossierView:
+        """The upstream system's own code, kept beside ours; both find the dossier."""
+        code = clean_text(official_code)
+        if not 3 <= len(code) <= 60:
+            raise ValidationError("Mã hồ sơ của hệ thống cấp trên phải có từ 3 đến 60 ký tự.", field="official_code")
+        other = self.store.get_dossier(code)
+        view = self.dossier(dossier)
+        if other is not None and other.id != view.id:
+            raise DomainError(f"Mã {code} đã gắn với hồ sơ {other.code}.", code="duplicate")
+        return self._record(view.id, "official_code_assigned", {"official_code": code})
+
     def record_print(self, dossier: str, form: str, *, template_id: str = "", template_version: str = "",
                      copies: int = 1) -> DossierView:
         """Printing is audited: which paper, which template version, original or reprint."""
@@ -413,6 +425,11 @@ class Counter:
             where, params = f"status IN ({open_marks}) AND due_at < ? AND apologies = 0", [now.isoformat()]
         elif name == "ready_to_return":
             where, params = "status = 'result_ready'", []
+        elif name == "due_tomorrow":  # "hạn trả ngày mai": the last day to apologise in time
+            start = datetime.combine(self.calendar.next_working_day(now.date()), datetime.min.time(), now.tzinfo)
+            end = start + timedelta(days=1)
+            where, params = (f"status IN ({open_marks}) AND due_at >= ? AND due_at < ? AND apologies = 0",
+                             [start.isoformat(), end.isoformat()])
         elif name == "waiting_supplement":
             where, params = "status = 'waiting_supplement'", []
         elif name == "transferred":

@@ -44,7 +44,8 @@ DERIVED_FUNCTIONS = ("date_in_words", "money_in_words", "number_in_words", "age"
 # What a slip, listing or book may print besides its own fields: the context the printing
 # package builds. Lists name the keys of their items.
 CONTEXT_SCHEMA: dict[str, Any] = {
-    "ward": ["name", "code", "body", "unit", "place", "province", "address", "phone", "hotline", "head_title"],
+    "ward": ["name", "code", "body", "unit", "unit_lines", "place", "province", "address", "phone", "hotline", "head_title",
+             "head_name"],
     "counter": ["number"],
     "clerk": ["full_name", "username"],
     "printed": ["at", "date", "copy_kind", "copy_label"],
@@ -64,7 +65,7 @@ CONTEXT_SCHEMA: dict[str, Any] = {
     "supplement": ["reason", "contact", {"items": ["index", "text"]}],
     "refusal": ["reason"],
     "apology": ["reason", "new_due_at", "previous_due_at", "channel"],
-    "withdrawal": ["reason", "requested_at"],
+    "withdrawal": ["reason", "requested_at", "clerk"],
     "book": ["from", "to", "count", "domain",
              {"rows": ["index", "code", "procedure", "applicant", "contact", "solver", "received_at",
                        "due_at", "returned_at", "result_channel", "status"]}],

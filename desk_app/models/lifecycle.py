@@ -31,6 +31,7 @@ ACTION_LABELS: dict[str, str] = {
     "apology_issued": "Xin lỗi và hẹn lại ngày trả",
     "withdrawn": "Dừng giải quyết theo yêu cầu",
     "printed": "In giấy tờ",
+    "official_code_assigned": "Nhận mã hồ sơ của hệ thống cấp trên",
 }
 ACTION_KINDS = tuple(ACTION_LABELS)
 
@@ -73,6 +74,7 @@ _ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
     "apology_issued": ("received", "in_progress", "transferred"),
     "withdrawn": ("waiting_supplement", "received", "in_progress", "transferred"),
     "printed": STATUSES,
+    "official_code_assigned": STATUSES,
 }
 
 _NEXT_STATUS: dict[str, str] = {
@@ -110,6 +112,7 @@ class DossierState:
     refusal_reason: str | None = None
     timeliness: str | None = None  # early / on_time / late, fixed at return
     prints: int = 0
+    official_code: str | None = None  # the upstream system's code, kept beside ours
     data: Mapping[str, Any] = field(default_factory=dict)  # the intake snapshot: applicant, form, papers
     action_count: int = 0
     last_action_at: datetime | None = None
@@ -205,6 +208,8 @@ def apply(state: DossierState, action: Action) -> DossierState:
                        apology_on_time=bool(p.get("on_time", False)))
     elif kind == "withdrawn":
         changes["withdrawn_at"] = at
+    elif kind == "official_code_assigned":
+        changes["official_code"] = _require(p, "official_code", "Thiếu mã hồ sơ của hệ thống cấp trên.")
     elif kind == "printed":
         _require(p, "form", "Thiếu loại giấy tờ được in.")
         changes["prints"] = state.prints + 1

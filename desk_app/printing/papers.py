@@ -19,6 +19,7 @@ from ..models.errors import DomainError
 from ..models.fees import describe as describe_fee, format_money
 from ..models.words import money_in_words
 from ..models.forms import FormTemplate, TemplateLibrary, derive_values
+from ..models.deadlines import TIMELINESS_LABELS, classify_return
 from ..models.intake import PAPER_KIND_LABELS
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
 from ..models.validation import format_date
@@ -45,6 +46,16 @@ class Paper:
     pdf: bytes
     template: FormTemplate
     filename: str
+
+
+def balanced_lines(text: str) -> str:
+    """Two lines of about equal length, for the issuing unit under the body's name in the
+    header ("BỘ PHẬN TIẾP NHẬN / VÀ TRẢ KẾT QUẢ"), never one orphan word."""
+    words = text.split()
+    if len(words) < 4:
+        return text
+    best = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])
 
 
 def _ward_place(name: str) -> str:
@@ -96,17 +107,20 @@ class Papers:
     def ward_context(self) -> dict[str, Any]:
         c = self.counter
         name = c.ward_name
+        unit = c.setting("ward.unit") or "Bộ phận tiếp nhận và trả kết quả"
         return {
             "name": name,
             "code": c.ward_code,
             "body": c.setting("ward.body") or f"UBND {name.split(' (')[0]}",
-            "unit": c.setting("ward.unit") or "Bộ phận tiếp nhận và trả kết quả",
+            "unit": unit,
+            "unit_lines": balanced_lines(unit.upper()),
             "place": c.setting("ward.place") or _ward_place(name),
             "province": c.setting("ward.province") or "",
             "address": c.setting("ward.address") or "",
             "phone": c.setting("ward.phone") or "",
             "hotline": c.setting("ward.hotline") or "",
             "head_title": c.setting("ward.head_title") or "Chủ tịch",
+            "head_name": c.setting("ward.head_name") or "",
         }
 
     def _clerk_name(self, username: str | None) -> str:
@@ -146,18 +160,19 @@ class Papers:
         applicant["sex"] = (applicant.get("sex") or "").capitalize()
         principal = dict(data.get("principal") or {})
         unit = self.ward_context()["unit"]
-        steps = []  # the hand-overs the control slip lists
+        steps = []  # the hand-overs the control slip lists, each judged against the appointment
         for a in actions:
             if a.kind == "transferred":
-                steps.append({"from_unit": unit, "to_unit": a.payload.get("to_unit", ""), "at": a.at})
-            elif a.kind == "transfer_received":
-                steps.append({"from_unit": unit, "to_unit": a.payload.get("unit", ""), "at": a.at})
+                steps.append({"from_unit": unit, "to_unit": a.payload.get("to_unit", ""), "at": a.at,
+                              "note": ACTION_LABELS[a.kind]})
             elif a.kind == "transfer_returned":
-                steps.append({"from_unit": a.payload.get("from_unit", ""), "to_unit": unit, "at": a.at})
-            else:
-                continue
-            steps[-1].update(due=a.payload.get("step_due_at", ""), verdict=a.payload.get("verdict", ""),
-                             note=ACTION_LABELS[a.kind])
+                due = view.state.original_due_at
+                steps.append({"from_unit": a.payload.get("from_unit", ""), "to_unit": unit, "at": a.at,
+                              "verdict": TIMELINESS_LABELS[classify_return(a.at, due)] if due else "",
+                              "note": ACTION_LABELS[a.kind]})
+        for step in steps:
+            step.setdefault("due", "")
+            step.setdefault("verdict", "")
         received = last.get("supplemented") or last.get("received")
         context: dict[str, Any] = {
             "ward": self.ward_context(),
@@ -197,7 +212,7 @@ class Papers:
                                   "channel": p.get("channel", "")}
         if "withdrawn" in last:
             p = last["withdrawn"].payload
-            context["withdrawal"] = {"reason": p.get("reason", ""),
+            context["withdrawal"] = {"reason": p.get("reason", ""), "clerk": self._clerk_name(last["withdrawn"].clerk),
                                      "requested_at": datetime.fromisoformat(p["requested_at"]) if p.get("requested_at") else last["withdrawn"].at}
         form_values = dict(data.get("form_data", {}))
         context.update(form_values)  # flat ids such as "child.full_name"
@@ -213,7 +228,7 @@ class Papers:
             return rule
         amount = int(fee["amount"])
         if amount == 0:
-            return f"{rule} (không thu tiền)" if rule and "Miễn" in rule else rule or "Không thu"
+            return rule.split(";")[0] if rule else "Không thu"
         return f"{format_money(amount)} ({money_in_words(amount)}); {rule}"
 
     # -- papers ---------------------------------------------------------------------------------
@@ -256,16 +271,17 @@ class Papers:
         hi = datetime.combine(end, time(23, 59, 59), tz).isoformat()
         rows = []
         for row in c.store.query(
-                "SELECT code, procedure_code, applicant_name, applicant_phone, status, received_at, due_at, "
-                "returned_at, transferred, created_at FROM dossiers WHERE created_at BETWEEN ? AND ? "
-                "ORDER BY created_at", [lo, hi]):
+                "SELECT d.code, d.procedure_code, d.applicant_name, d.applicant_phone, d.status, d.received_at, "
+                "d.due_at, d.returned_at, d.transferred, d.created_at, c.address FROM dossiers d "
+                "LEFT JOIN citizens c ON c.id = d.applicant_id WHERE d.created_at BETWEEN ? AND ? "
+                "ORDER BY d.created_at", [lo, hi]):
             try:
                 proc_name = c.catalogue.get(row["procedure_code"]).name
             except DomainError:
                 proc_name = row["procedure_code"]
             rows.append({
                 "code": row["code"], "procedure": proc_name, "applicant": row["applicant_name"],
-                "contact": row["applicant_phone"] or "",
+                "contact": "; ".join(x for x in (row["address"], row["applicant_phone"]) if x),
                 "solver": "Cấp trên (liên thông)" if row["transferred"] else "UBND cấp xã",
                 "received_at": datetime.fromisoformat(row["received_at"] or row["created_at"]),
                 "due_at": datetime.fromisoformat(row["due_at"]) if row["due_at"] else "",

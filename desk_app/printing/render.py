@@ -149,7 +149,7 @@ def fill_markup(text: str, context: Mapping[str, Any], *, empty: str = EMPTY) ->
         path, _, filt = match[1].partition("|")
         value = lookup(context, path.strip())
         out = apply_filter(value, filt.strip()) if filt else _format(value)
-        values.append(escape(nfc(out)) if out else empty)
+        values.append(escape(nfc(out)).replace("\n", "<br/>") if out else empty)
         return f"\x00{len(values) - 1}\x00"
 
     markup = _template_markup(_PH.sub(hold, text))
@@ -384,7 +384,7 @@ class Renderer:
     # each block type -> flowables
     def block_header(self, b: Block) -> list[Flowable]:
         left_lines = [self.text(x) for x in b.get("left", ["{ward.body|upper}"])]
-        left_bold = [self.text(x) for x in b.get("left_bold", ["{ward.unit|upper}"])]
+        left_bold = [self.text(x) for x in b.get("left_bold", ["{ward.unit_lines}"])]
         left = "<br/>".join(left_lines + [f"<u><b>{x}</b></u>" for x in left_bold])
         right = f"<b>{MOTTO}</b><br/><u><b>{MOTTO_2}</b></u>"
         size = self.size - 1

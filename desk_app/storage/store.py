@@ -116,6 +116,7 @@ class DossierRow:
 def projection(state: DossierState) -> dict[str, Any]:
     """The dossiers-table columns that mirror ``derive_state``."""
     return {
+        "official_code": state.official_code,
         "status": state.status,
         "received_at": _iso(state.received_at),
         "original_due_at": _iso(state.original_due_at),
@@ -360,6 +361,14 @@ class Store:
             f"UPDATE dossiers SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
             (*cols.values(), dossier_id),
         )
+        if state.official_code:  # searchable by either code
+            self._index_official_code(dossier_id, state.official_code)
+
+    def _index_official_code(self, dossier_id: str, official_code: str) -> None:
+        key = search_text(official_code)
+        row = self.conn.execute("SELECT search_text FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()
+        if row and key not in row[0]:
+            self.conn.execute("UPDATE dossiers SET search_text = ? WHERE id = ?", (f"{row[0]} {key}", dossier_id))
 
     def actions_for(self, dossier_id: str) -> list[Action]:
         return [self.action_from_row(r) for r in self.query(

@@ -114,7 +114,7 @@ def test_full_story_with_transfer_and_early_return(counter, clock, applicant):
 
 
 def test_overdue_apology_once_and_queues(counter, clock, applicant):
-    view = counter.receive(MARITAL, applicant)  # due Thursday 26/11 17:00
+    view = counter.receive(MARITAL, applicant)  # due Friday 27/11 17:00 (24/11 is a holiday)
     clock.set(2026, 11, 25, 9, 0)
     assert [r.code for r in counter.queue("overdue")] == []
     with pytest.raises(ValidationError) as err:
@@ -267,3 +267,28 @@ def test_the_intake_snapshot_is_read_back_from_the_journal(counter, applicant):
     assert again.state.data["form_data"] == {"child_full_name": "nguyễn minh an"}
     assert again.state.data["applicant"]["full_name"] == "Nguyễn Văn Đức"
     assert [p["name"] for p in again.state.data["papers"]] == [c.name for c in again.procedure.components if c.required]
+
+
+def test_official_code_is_kept_beside_ours_and_searchable(counter, applicant):
+    view = counter.receive(MARITAL, applicant)
+    other = counter.receive(MARITAL, applicant)
+    view = counter.assign_official_code(view.code, "000.17.22.H56-261123-0001")
+    assert view.row.official_code == "000.17.22.H56-261123-0001"
+    assert counter.dossier("000.17.22.H56-261123-0001").code == view.code
+    assert [r.code for r in counter.search("H56-261123")] == [view.code]
+    assert view.code in [r.code for r in counter.search(view.code)]
+    with pytest.raises(DomainError) as err:
+        counter.assign_official_code(other.code, "000.17.22.H56-261123-0001")
+    assert "đã gắn với hồ sơ" in err.value.message
+    assert counter.check() == []
+
+
+def test_due_tomorrow_queue_warns_before_the_apology_deadline(counter, clock, applicant):
+    view = counter.receive(MARITAL, applicant)  # Monday 23/11 (24/11 is a holiday): due Friday 27/11
+    assert view.state.due_at == vn(2026, 11, 27, 17, 0)
+    clock.set(2026, 11, 25, 8, 0)
+    assert counter.queue("due_tomorrow") == []
+    clock.set(2026, 11, 26, 8, 0)  # Thursday: the due date is the next working day
+    assert [r.code for r in counter.queue("due_tomorrow")] == [view.code]
+    counter.issue_apology(view.code, "Chờ xác minh", date(2026, 11, 30))
+    assert counter.queue("due_tomorrow") == []
