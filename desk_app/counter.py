@@ -393,6 +393,23 @@ class Counter:
             "copy_kind": "reprint" if earlier else "original", "copies": copies,
         })
 
+    # -- drafts ---------------------------------------------------------------------------------
+    def save_draft(self, draft_id: str, *, procedure_code: str | None, template: tuple[str, str] | None,
+                   values: Mapping[str, Any], papers: Iterable[str] = ()) -> None:
+        """Saved as the clerk types (debounced by the screen); offered back at the next start."""
+        clerk = self._require_role("intake")
+        self.store.save_draft({
+            "id": draft_id, "clerk": clerk.username, "procedure_code": procedure_code,
+            "template_id": template[0] if template else None, "template_version": template[1] if template else None,
+            "values": dict(values), "papers": list(papers), "updated_at": self.now().isoformat(),
+        })
+
+    def drafts(self) -> list[dict[str, Any]]:
+        return self.store.drafts(self.clerk.username if self.clerk else None)
+
+    def discard_draft(self, draft_id: str) -> None:
+        self.store.delete_draft(draft_id)
+
     # -- reading ------------------------------------------------------------------------------
     def dossier(self, key: str) -> DossierView:
         row = self.store.get_dossier(key)

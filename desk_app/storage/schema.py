@@ -181,6 +181,20 @@ MIGRATIONS: list[str] = [
         INSERT INTO citizen_fts(rowid, search_text) VALUES (new.num, new.search_text);
     END;
     """,
+    # 2: drafts — a half-typed form survives a crash or a power cut
+    """
+    CREATE TABLE drafts (
+        id               TEXT PRIMARY KEY,
+        clerk            TEXT NOT NULL,
+        procedure_code   TEXT,
+        template_id      TEXT,
+        template_version TEXT,
+        values_json      TEXT NOT NULL,
+        papers_json      TEXT NOT NULL DEFAULT '[]',
+        updated_at       TEXT NOT NULL
+    );
+    CREATE INDEX drafts_clerk ON drafts(clerk, updated_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -408,6 +408,33 @@ class Store:
         return [DossierRow.from_row(r) for r in self.query(
             f"SELECT * FROM dossiers WHERE status IN ({marks}) ORDER BY due_at LIMIT ?", [*statuses, limit])]
 
+    # -- drafts -------------------------------------------------------------------------------
+    def save_draft(self, draft: Mapping[str, Any]) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO drafts(id, clerk, procedure_code, template_id, template_version, values_json, "
+                "papers_json, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "procedure_code = excluded.procedure_code, template_id = excluded.template_id, "
+                "template_version = excluded.template_version, values_json = excluded.values_json, "
+                "papers_json = excluded.papers_json, updated_at = excluded.updated_at",
+                (draft["id"], draft["clerk"], draft.get("procedure_code"), draft.get("template_id"),
+                 draft.get("template_version"), canonical_json(draft.get("values") or {}),
+                 canonical_json(draft.get("papers") or []), draft["updated_at"]),
+            )
+
+    def drafts(self, clerk: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM drafts" + (" WHERE clerk = ?" if clerk else "") + " ORDER BY updated_at DESC"
+        out = []
+        for row in self.query(sql, [clerk] if clerk else []):
+            row["values"] = json.loads(row.pop("values_json"))
+            row["papers"] = json.loads(row.pop("papers_json"))
+            out.append(row)
+        return out
+
+    def delete_draft(self, draft_id: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+
     def outbox_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
 

@@ -292,3 +292,21 @@ def test_due_tomorrow_queue_warns_before_the_apology_deadline(counter, clock, ap
     assert [r.code for r in counter.queue("due_tomorrow")] == [view.code]
     counter.issue_apology(view.code, "Chờ xác minh", date(2026, 11, 30))
     assert counter.queue("due_tomorrow") == []
+
+
+def test_a_draft_survives_closing_the_app_and_is_per_clerk(db_path, counter, clock):
+    counter.save_draft("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
+                       values={"child.full_name": "Nguyễn Minh"}, papers=["Giấy chứng sinh"])
+    counter.save_draft("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
+                       values={"child.full_name": "Nguyễn Minh An"}, papers=["Giấy chứng sinh"])
+    counter.close()
+    again = Counter.open(db_path, clock=clock)
+    again.login("lan", "canbo1234")
+    [draft] = again.drafts()
+    assert draft["values"] == {"child.full_name": "Nguyễn Minh An"} and draft["papers"] == ["Giấy chứng sinh"]
+    again.login("admin", "quantri123")
+    assert again.drafts() == []
+    again.login("lan", "canbo1234")
+    again.discard_draft("d1")
+    assert again.drafts() == []
+    again.close()
