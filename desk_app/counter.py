@@ -26,7 +26,6 @@ from .models.errors import DomainError, ValidationError
 from .models.forms import TemplateLibrary, load_library, parse_template
 from .models.intake import (
     PaperReceived,
-    Person,
     missing_components,
     normalize_person,
     papers_from_checklist,
@@ -495,6 +494,7 @@ class Counter:
                 "template_version": template_version,
             }
             action = Action(**{**action.__dict__, "payload": {**payload, "dossier": snapshot}})
+            state = apply(DossierState(), action)
             self.store.insert_dossier({
                 "id": dossier_id, "code": code, "procedure_code": proc.code, "applicant_id": citizen_id,
                 "applicant_name": person.full_name, "applicant_id_number": person.id_number,

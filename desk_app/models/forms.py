@@ -30,7 +30,7 @@ from .validation import (
 )
 from .words import date_in_words, money_in_words, number_in_words
 
-KINDS = ("declaration", "slip", "listing", "book")
+KINDS = ("declaration", "slip", "listing", "book", "fragment")  # fragment: fields only, shared by screens
 SLIP_TYPES = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control", "book", "listing",
               "declaration")
 FIELD_TYPES = ("text", "multiline", "name", "date", "birth_date", "cccd", "phone", "email", "choice",
@@ -260,7 +260,7 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
             raise TemplateError(source, _line_of(text, str(when), line or 1),
                                 f"điều kiện when = “{when}” không ứng với trường hay dữ liệu nào.")
         blocks.append(Block(btype, raw, line))
-    if not blocks:
+    if not blocks and data["kind"] != "fragment":
         fail("mẫu không có khối bố cục nào ([[blocks]]).")
 
     return FormTemplate(

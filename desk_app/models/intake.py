@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
@@ -20,6 +20,7 @@ from .validation import (
     validate_phone,
 )
 
+PERSON_FIELDS = ("full_name", "id_number", "birth_date", "sex", "phone", "email", "address")
 SEX_VALUES = {"nam": "nam", "nu": "nữ", "nữ": "nữ", "m": "nam", "f": "nữ"}
 
 PAPER_KIND_LABELS = {
@@ -42,9 +43,11 @@ class Person:
     email: str | None = None
     address: str | None = None
     warnings: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)  # other fields a form asks (ethnicity…)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in {
+            **self.extra,
             "full_name": self.full_name, "id_number": self.id_number, "birth_date": self.birth_date,
             "sex": self.sex, "phone": self.phone, "email": self.email, "address": self.address,
         }.items() if v}
@@ -82,7 +85,10 @@ def normalize_person(data: Mapping[str, Any], *, today: date, prefix: str = "",
     phone = validate_phone(_text(data.get("phone")), field=prefix + "phone") if _text(data.get("phone")) else None
     email = validate_email(_text(data.get("email")), field=prefix + "email") if _text(data.get("email")) else None
     address = _text(data.get("address")) or None
-    return Person(full_name, id_number, birth.isoformat() if birth else None, sex, phone, email, address, warnings)
+    extra = {k: _text(v) if isinstance(v, str) else v for k, v in data.items()
+             if k not in PERSON_FIELDS and v not in (None, "")}
+    return Person(full_name, id_number, birth.isoformat() if birth else None, sex, phone, email, address, warnings,
+                  extra)
 
 
 def display_birth_date(person: Person) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, Mapping
+from typing import Any
 
 from ..counter import Counter, DossierView
 from ..models.catalogue import Procedure

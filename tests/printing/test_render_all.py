@@ -18,7 +18,7 @@ from desk_app.printing.fonts import register_fonts
 from desk_app.printing.render import MARGINS, render_pdf
 
 LIBRARY = load_library(templates_dir(), strict=True)
-TEMPLATES = sorted(LIBRARY.versions.values(), key=lambda t: t.key)
+TEMPLATES = sorted((t for t in LIBRARY.versions.values() if t.kind != "fragment"), key=lambda t: t.key)
 LONG_NAME = "Tôn Nữ Hoàng Thị Bảo Khuê Nguyễn Phước"
 NOW = datetime(2026, 11, 23, 15, 20, tzinfo=VN_TZ)
 

@@ -310,3 +310,9 @@ def test_a_draft_survives_closing_the_app_and_is_per_clerk(db_path, counter, clo
     again.discard_draft("d1")
     assert again.drafts() == []
     again.close()
+
+
+def test_other_applicant_fields_a_form_asks_are_kept(counter, applicant):
+    view = counter.receive(BIRTH, {**applicant, "ethnicity": "Tày", "nationality": "Việt Nam"})
+    assert view.state.data["applicant"]["ethnicity"] == "Tày"
+    assert counter.store.find_citizen(id_number="042090012345")["data"]["ethnicity"] == "Tày"
