@@ -1,0 +1,480 @@
+"""Tiếp nhận: find the procedure, find the citizen, type the form for them, tick the papers,
+then accept (and print for signature), ask for supplements once, or refuse.
+
+Only shows and collects: the rules are in desk_app.models, the operations in Counter.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..counter import Counter, DossierView
+from ..models.catalogue import Procedure
+from ..models.errors import DomainError
+from ..models.forms import FormCheck, FormTemplate, split_applicant
+from ..models.intake import PAPER_KIND_LABELS
+from ..models.journal import new_id
+from ..models.validation import format_date
+from ..printing.papers import Paper, Papers
+from .form_widget import TemplateForm
+from .preview import PdfPreviewDialog, PrinterBackend
+
+APPLICANT_FRAGMENT = "nguoi_nop_ho_so"
+
+
+def warn(parent: QWidget, message: str) -> None:
+    QMessageBox.warning(parent, "Quầy Một Cửa", message)
+
+
+class SupplementDialog(QDialog):
+    """Every missing or wrong item at once: there is no second request."""
+
+    def __init__(self, items: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (một lần)")
+        self.items = QPlainTextEdit("\n".join(items))
+        self.items.setObjectName("items")
+        self.reason = QLineEdit("Hồ sơ chưa đủ thành phần theo quy định")
+        self.reason.setObjectName("reason")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Các nội dung cần bổ sung (mỗi dòng một nội dung, ghi đủ một lần):"))
+        layout.addWidget(self.items)
+        layout.addWidget(QLabel("Lý do:"))
+        layout.addWidget(self.reason)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.button(QDialogButtonBox.Ok).setText("Lập phiếu và in")
+        buttons.button(QDialogButtonBox.Cancel).setText("Quay lại")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def values(self) -> tuple[list[str], str]:
+        return [line.strip() for line in self.items.toPlainText().splitlines() if line.strip()], self.reason.text()
+
+
+class IntakeView(QWidget):
+    changed = Signal()  # a dossier was saved: the main window refreshes its counts
+
+    def __init__(self, counter: Counter, *, printer: PrinterBackend, preview: bool = True, parent=None) -> None:
+        super().__init__(parent)
+        self.counter, self.printer, self.preview = counter, printer, preview
+        self.papers_service = Papers(counter)
+        self.procedure: Procedure | None = None
+        self.template: FormTemplate | None = None
+        self.form: TemplateForm | None = None
+        self.applicant_form: TemplateForm | None = None
+        self.draft_id = new_id()
+        self.last_view: DossierView | None = None
+        self._draft_timer = QTimer(self, singleShot=True, interval=400, timeout=self.save_draft)
+
+        self.procedure_search = QLineEdit(objectName="procedure_search")
+        self.procedure_search.setPlaceholderText("Thủ tục: gõ tên (không cần dấu) hoặc mã — F2")
+        self.procedure_search.textChanged.connect(self.filter_procedures)
+        self.procedure_search.returnPressed.connect(self.pick_first_procedure)
+        self.procedure_list = QListWidget(objectName="procedure_list")
+        self.procedure_list.itemActivated.connect(lambda item: self.choose_procedure(item.data(Qt.UserRole)))
+        self.procedure_list.setMaximumHeight(150)
+
+        self.citizen_search = QLineEdit(objectName="citizen_search")
+        self.citizen_search.setPlaceholderText("Công dân đã đến: CCCD, số điện thoại hoặc họ tên — Enter để tìm")
+        self.citizen_search.returnPressed.connect(lambda: self.lookup_citizen(self.citizen_search.text()))
+        self.citizen_results = QListWidget(objectName="citizen_results")
+        self.citizen_results.setMaximumHeight(110)
+        self.citizen_results.itemActivated.connect(lambda item: self.fill_citizen(item.data(Qt.UserRole)))
+
+        self.heading = QLabel("Chọn thủ tục để bắt đầu.", objectName="heading")
+        self.heading.setWordWrap(True)
+        self.forms_box = QVBoxLayout()
+        self.papers = QListWidget(objectName="papers")
+        self.message = QLabel("", objectName="message")
+        self.message.setWordWrap(True)
+
+        self.accept_button = QPushButton("Tiếp nhận và in (Ctrl+Enter)", objectName="accept")
+        self.accept_button.clicked.connect(lambda: self.accept())
+        self.same_day_button = QPushButton("Trả ngay — không hẹn (Ctrl+T)", objectName="same_day")
+        self.same_day_button.clicked.connect(lambda: self.return_at_once())
+        self.supplement_button = QPushButton("Yêu cầu bổ sung… (Ctrl+B)", objectName="supplement")
+        self.supplement_button.clicked.connect(self.ask_supplement)
+        self.refuse_button = QPushButton("Từ chối… (Ctrl+R)", objectName="refuse")
+        self.refuse_button.clicked.connect(self.ask_refusal)
+        self.new_button = QPushButton("Hồ sơ mới (Ctrl+N)", objectName="new")
+        self.new_button.clicked.connect(self.reset)
+
+        left = QVBoxLayout()
+        left.addWidget(QLabel("<b>1. Thủ tục</b>"))
+        left.addWidget(self.procedure_search)
+        left.addWidget(self.procedure_list)
+        left.addWidget(QLabel("<b>2. Công dân</b>"))
+        left.addWidget(self.citizen_search)
+        left.addWidget(self.citizen_results)
+        left.addWidget(QLabel("<b>4. Thành phần hồ sơ đã nhận</b> (bỏ chọn giấy còn thiếu)"))
+        left.addWidget(self.papers, 1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+
+        right = QVBoxLayout()
+        right.addWidget(self.heading)
+        right.addLayout(self.forms_box, 1)
+        right.addWidget(self.message)
+        buttons = QHBoxLayout()
+        for button in (self.accept_button, self.same_day_button, self.supplement_button, self.refuse_button,
+                       self.new_button):
+            buttons.addWidget(button)
+        right.addLayout(buttons)
+        right_widget = QWidget()
+        right_widget.setLayout(right)
+
+        splitter = QSplitter()
+        splitter.addWidget(left_widget)
+        splitter.addWidget(right_widget)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        for keys, slot in (("Ctrl+Return", self.accept), ("Ctrl+Enter", self.accept), ("Ctrl+T", self.return_at_once),
+                           ("Ctrl+B", self.ask_supplement), ("Ctrl+R", self.ask_refusal), ("Ctrl+N", self.reset)):
+            QShortcut(QKeySequence(keys), self, activated=slot)
+        self.filter_procedures("")
+        self._update_buttons()
+
+    # -- procedure --------------------------------------------------------------------------
+    def filter_procedures(self, text: str) -> None:
+        catalogue = self.counter.catalogue
+        found = catalogue.find(text) if text.strip() else catalogue.active()
+        self.procedure_list.clear()
+        for proc in found:
+            item = QListWidgetItem(f"{proc.code} — {proc.name}")
+            item.setData(Qt.UserRole, proc.code)
+            self.procedure_list.addItem(item)
+        if self.procedure_list.count():
+            self.procedure_list.setCurrentRow(0)
+
+    def pick_first_procedure(self) -> None:
+        item = self.procedure_list.currentItem()
+        if item is not None:
+            self.choose_procedure(item.data(Qt.UserRole))
+
+    def choose_procedure(self, code: str, *, values: dict[str, Any] | None = None,
+                         papers: list[str] | None = None) -> None:
+        try:
+            proc = self.counter.catalogue.get(code)
+            template = self.counter.templates.latest(proc.declaration_template)
+        except DomainError as exc:
+            warn(self, exc.message)
+            return
+        self.procedure, self.template = proc, template
+        self._clear_forms()
+        has_applicant = any(f.id.startswith("applicant.") for f in template.fields)
+        today = self.counter.now().date()
+        if not has_applicant:
+            self.applicant_form = TemplateForm(self.counter.templates.latest(APPLICANT_FRAGMENT), today=today)
+            self.applicant_form.changed.connect(self._schedule_draft)
+            self.applicant_form.completed.connect(lambda: self.form and self.form.focus_first())
+            self.forms_box.addWidget(self.applicant_form, 1)
+        self.form = TemplateForm(template, today=today)
+        self.form.changed.connect(self._schedule_draft)
+        self.form.completed.connect(self.papers.setFocus)
+        self.forms_box.addWidget(self.form, 3)
+        self.papers.clear()
+        chosen = set(papers) if papers is not None else None
+        for comp in proc.components:
+            item = QListWidgetItem(f"{comp.name} — {PAPER_KIND_LABELS.get(comp.paper_kind, comp.paper_kind)}"
+                                   f" ({comp.count})" + ("" if comp.required else " — nếu có"))
+            item.setData(Qt.UserRole, comp.name)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            ticked = comp.name in chosen if chosen is not None else comp.required
+            item.setCheckState(Qt.Checked if ticked else Qt.Unchecked)
+            self.papers.addItem(item)
+        fee = self.papers_service.procedure_context(proc)["fee"]
+        self.heading.setText(f"<b>{proc.name}</b> ({proc.code}) — thời hạn: "
+                             f"{proc.time_limit.describe(self.counter.office_hours.same_day_cutoff)}; lệ phí: {fee}")
+        if values:
+            self.set_values(values)
+        self.message.setText("")
+        self._update_buttons()
+        self.citizen_search.setFocus()
+
+    def _clear_forms(self) -> None:
+        for form in (self.applicant_form, self.form):
+            if form is not None:
+                self.forms_box.removeWidget(form)
+                form.deleteLater()
+        self.applicant_form = self.form = None
+
+    # -- citizen ----------------------------------------------------------------------------
+    def lookup_citizen(self, text: str) -> None:
+        """A returning citizen is found by CCCD, phone or name; nobody types them twice."""
+        rows = self.counter.store.search_citizens(text, limit=20)
+        self.citizen_results.clear()
+        for row in rows:
+            born = format_date(date.fromisoformat(row["birth_date"])) if row["birth_date"] else ""
+            masked = (row["id_number"][:4] + "******" + row["id_number"][-2:]) if row["id_number"] else "—"
+            item = QListWidgetItem(f"{row['full_name']}  {born}  CCCD {masked}  {row['phone'] or ''}")
+            item.setData(Qt.UserRole, row["id"])
+            self.citizen_results.addItem(item)
+        if len(rows) == 1:
+            self.fill_citizen(rows[0]["id"])
+        elif rows:
+            self.citizen_results.setCurrentRow(0)
+            self.citizen_results.setFocus()
+        else:
+            self.message.setText("Chưa có công dân này trong máy: nhập mới ở tờ khai.")
+            self._focus_form()
+
+    def fill_citizen(self, citizen_id: str) -> None:
+        row = self.counter.store.find_citizen(citizen_id=citizen_id)
+        if row is None:
+            return
+        known = {f"applicant.{k}": row[k] for k in ("full_name", "id_number", "phone", "email", "address") if row.get(k)}
+        if row.get("birth_date"):
+            known["applicant.birth_date"] = format_date(date.fromisoformat(row["birth_date"]))
+        if row.get("sex"):
+            known["applicant.sex"] = row["sex"].capitalize()
+        self.set_values(known, only_empty=True)
+        self.message.setText(f"Đã điền thông tin đã biết của {row['full_name']}.")
+        self._focus_form(after_applicant=True)
+
+    def set_values(self, values: dict[str, Any], only_empty: bool = False) -> None:
+        """Fill the applicant's and the form's fields (a draft, a returning citizen, tests)."""
+        applicant = {k: v for k, v in values.items() if k.startswith("applicant.")}
+        if self.applicant_form is not None:
+            self.applicant_form.set_values(applicant, only_empty=only_empty)
+        if self.form is not None:
+            own = values if self.applicant_form is None else {k: v for k, v in values.items() if k not in applicant}
+            self.form.set_values(own, only_empty=only_empty)
+
+    def _focus_form(self, after_applicant: bool = False) -> None:
+        if self.form is None:
+            return
+        if not after_applicant:
+            (self.applicant_form or self.form).focus_first()
+            return
+        typed = self.form.values()  # after a known citizen: the first empty field of the form itself
+        for f in self.form.template.fields:
+            if not f.id.startswith("applicant.") and not typed.get(f.id):
+                self.form.field_widget(f.id).setFocus()
+                return
+        self.form.focus_first()
+
+    # -- collecting -------------------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for form in (self.applicant_form, self.form):
+            if form is not None:
+                out.update(form.values())
+        return out
+
+    def ticked_papers(self) -> list[str]:
+        return [self.papers.item(i).data(Qt.UserRole) for i in range(self.papers.count())
+                if self.papers.item(i).checkState() == Qt.Checked]
+
+    def missing_papers(self) -> list[str]:
+        required = {c.name for c in self.procedure.components if c.required} if self.procedure else set()
+        return [name for name in (self.papers.item(i).data(Qt.UserRole) for i in range(self.papers.count()))
+                if name in required and name not in self.ticked_papers()]
+
+    def _checked(self) -> FormCheck | None:
+        """Every field checked at once; None (with the messages shown) when something is wrong."""
+        if self.procedure is None or self.form is None:
+            warn(self, "Hãy chọn thủ tục trước.")
+            return None
+        result = FormCheck()
+        for form in (self.applicant_form, self.form):
+            if form is None:
+                continue
+            part = form.check()
+            result.values.update(part.values)
+            result.errors.update(part.errors)
+            result.warnings.update(part.warnings)
+        if result.errors:
+            self.message.setText(f"<span style='color:#b00020'>Còn {len(result.errors)} chỗ cần sửa "
+                                 "(ghi chú đỏ dưới từng ô).</span>")
+            return None
+        return result
+
+    def _split(self, checked: FormCheck) -> tuple[dict[str, Any], dict[str, Any]]:
+        return split_applicant(checked.values)
+
+    # -- decisions --------------------------------------------------------------------------
+    def accept(self, *, print_papers: bool = True) -> DossierView | None:
+        checked = self._checked()
+        if checked is None:
+            return None
+        missing = self.missing_papers()
+        if missing:
+            answer = QMessageBox.question(
+                self, "Hồ sơ chưa đủ",
+                "Còn thiếu: " + "; ".join(missing) + ".\nLập phiếu yêu cầu bổ sung (một lần, ghi đủ các nội dung)?")
+            if answer == QMessageBox.Yes:
+                self.ask_supplement()
+            return None
+        applicant, form_data = self._split(checked)
+        try:
+            view = self.counter.receive(self.procedure.code, applicant, form_data=form_data,
+                                        papers=self.ticked_papers(), template=(self.template.id, self.template.version))
+        except DomainError as exc:
+            warn(self, exc.message)
+            return None
+        self._saved(view, ["receipt", "declaration"] if print_papers else [])
+        return view
+
+    def return_at_once(self) -> DossierView | None:
+        """"Không hẹn": a complete same-day dossier received, solved and handed back in one sitting."""
+        if self.procedure is not None and self.procedure.time_limit.kind != "same_day":
+            warn(self, "Chỉ thủ tục giải quyết trong ngày mới trả ngay được.")
+            return None
+        view = self.accept(print_papers=False)
+        if view is None:
+            return None
+        try:
+            self.counter.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
+            view = self.counter.return_result(view.code, received_by=view.row.applicant_name)
+        except DomainError as exc:
+            warn(self, exc.message)
+            return None
+        self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {view.code}.")
+        self._print(view.code, ["receipt", "declaration"])
+        self.changed.emit()
+        return view
+
+    def ask_supplement(self) -> None:
+        if self.procedure is None:
+            warn(self, "Hãy chọn thủ tục trước.")
+            return
+        dialog = SupplementDialog(self.missing_papers(), self)
+        if dialog.exec() == QDialog.Accepted:
+            items, reason = dialog.values()
+            self.request_supplement(items, reason)
+
+    def request_supplement(self, items: list[str], reason: str) -> DossierView | None:
+        values = self.values()
+        applicant, form_data = split_applicant(values)
+        try:
+            view = self.counter.request_supplement(
+                items, reason, procedure_code=self.procedure.code, applicant=applicant, form_data=form_data,
+                papers=self.ticked_papers(), template=(self.template.id, self.template.version),
+                contact=self.counter.setting("ward.phone") or "")
+        except DomainError as exc:
+            warn(self, exc.message)
+            return None
+        self._saved(view, ["supplement"])
+        return view
+
+    def ask_refusal(self) -> None:
+        if self.procedure is None:
+            warn(self, "Hãy chọn thủ tục trước.")
+            return
+        reason, ok = QInputDialog.getText(self, "Từ chối tiếp nhận", "Lý do từ chối (ghi cụ thể):")
+        if ok:
+            self.refuse(reason)
+
+    def refuse(self, reason: str) -> DossierView | None:
+        applicant, form_data = split_applicant(self.values())
+        try:
+            view = self.counter.refuse(reason, procedure_code=self.procedure.code, applicant=applicant,
+                                       form_data=form_data, template=(self.template.id, self.template.version))
+        except DomainError as exc:
+            warn(self, exc.message)
+            return None
+        self._saved(view, ["refusal"])
+        return view
+
+    def _saved(self, view: DossierView, forms: list[str]) -> None:
+        self.last_view = view
+        self._draft_timer.stop()  # the dossier is saved: a pending draft save would resurrect it
+        self.counter.discard_draft(self.draft_id)
+        self.draft_id = new_id()
+        note = f" Lưu ý: {' '.join(view.warnings)}" if view.warnings else ""
+        due = f", hẹn trả {view.state.due_at:%H:%M ngày %d/%m/%Y}" if view.state.due_at else ""
+        self.message.setText(f"Đã lưu hồ sơ {view.code}{due}.{note}")
+        if forms:
+            self._print(view.code, forms)
+        self.changed.emit()
+
+    def _print(self, code: str, forms: list[str]) -> None:
+        try:
+            papers: list[tuple[str, Paper]] = [(f, self.papers_service.dossier_paper(code, f, record=False))
+                                               for f in forms]
+        except DomainError as exc:
+            warn(self, exc.message)
+            return
+        by_paper = {id(p): f for f, p in papers}
+
+        def record(paper: Paper) -> None:
+            self.counter.record_print(code, by_paper[id(paper)], template_id=paper.template.id,
+                                      template_version=paper.template.version)
+
+        if self.preview:
+            PdfPreviewDialog([p for _, p in papers], self.printer, self, on_print=record).exec()
+            return
+        for _, paper in papers:
+            try:
+                self.printer.print_pdf(paper.pdf, paper.filename)
+            except DomainError as exc:
+                warn(self, exc.message)
+                return
+            record(paper)
+
+    # -- drafts -----------------------------------------------------------------------------
+    def _schedule_draft(self, *_: Any) -> None:
+        self._draft_timer.start()
+
+    def save_draft(self) -> None:
+        if self.procedure is None or self.template is None:
+            return
+        values = {k: v for k, v in self.values().items() if v not in ("", None, False)}
+        if not values:
+            return
+        self.counter.save_draft(self.draft_id, procedure_code=self.procedure.code,
+                                template=(self.template.id, self.template.version), values=values,
+                                papers=self.ticked_papers())
+
+    def shutdown(self) -> None:
+        """Before the database closes: save what is pending, start no timer after."""
+        if self._draft_timer.isActive():
+            self._draft_timer.stop()
+            self.save_draft()
+
+    def restore_draft(self, draft: dict[str, Any]) -> None:
+        self.draft_id = draft["id"]
+        self.choose_procedure(draft["procedure_code"], values=draft["values"], papers=draft["papers"])
+        self.message.setText("Đã mở lại hồ sơ đang nhập dở.")
+
+    def reset(self) -> None:
+        self._draft_timer.stop()
+        self.procedure = self.template = None
+        self._clear_forms()
+        self.papers.clear()
+        self.citizen_results.clear()
+        self.citizen_search.clear()
+        self.procedure_search.clear()
+        self.heading.setText("Chọn thủ tục để bắt đầu.")
+        self.draft_id = new_id()
+        self._update_buttons()
+        self.procedure_search.setFocus()
+
+    def _update_buttons(self) -> None:
+        chosen = self.procedure is not None
+        for button in (self.accept_button, self.supplement_button, self.refuse_button):
+            button.setEnabled(chosen)
+        self.same_day_button.setEnabled(chosen and self.procedure.time_limit.kind == "same_day")
