@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", parents=[db], help="kiểm tra toàn vẹn cơ sở dữ liệu và nhật ký")
 
+    p = sub.add_parser("enroll", parents=[db], help="đăng ký quầy với máy chủ huyện bằng mã một lần")
+    p.add_argument("--server", required=True, help="địa chỉ máy chủ huyện, ví dụ https://motcua.huyen.vn")
+    p.add_argument("--code", required=True, help="mã đăng ký một lần do máy chủ huyện cấp")
+    p.add_argument("--ca-bundle", default=None, help="tệp chứng chỉ gốc (CA) riêng, nếu máy chủ dùng CA nội bộ")
+
+    p = sub.add_parser("sync", parents=[db], help="đồng bộ với máy chủ huyện")
+    p.add_argument("--once", action="store_true", required=True, help="chạy một lượt rồi thoát")
+
     p = sub.add_parser("print", parents=[db], help="in giấy tờ của hồ sơ, niêm yết thủ tục hoặc sổ theo dõi ra PDF")
     p.add_argument("dossier", nargs="?", help="mã hồ sơ")
     p.add_argument("--form", choices=["receipt", "supplement", "refusal", "apology", "stop_notice", "control",
@@ -258,6 +266,33 @@ def cmd_print(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from ..sync.client import SyncClient
+
+    path = _db_path(args)
+    if not path.exists():
+        raise DomainError(f"Không tìm thấy cơ sở dữ liệu {path}.")
+    data = SyncClient(path).enroll(args.server, args.code, ca_bundle=args.ca_bundle)
+    print(f"Đã đăng ký quầy {data.get('counter')} của {data.get('ward_name') or data.get('ward_code')} "
+          f"với máy chủ {args.server}.")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from ..sync.client import SyncClient
+
+    path = _db_path(args)
+    if not path.exists():
+        raise DomainError(f"Không tìm thấy cơ sở dữ liệu {path}.")
+    report = SyncClient(path).sync_once()
+    print(f"pushed={report.pushed} duplicates={report.duplicates} parked={report.parked} "
+          f"pulled={report.pulled} waiting={report.waiting} reference_updated={int(report.reference_updated)}")
+    print(report.summary())
+    for note in report.notes:
+        print(f"  - {note}")
+    return 1 if report.error else 0
+
+
 def _act_as(counter, username: str | None) -> None:
     """Headless commands act as a named clerk (default: the first admin), recorded in the journal."""
     from ..models.clerks import Clerk
@@ -284,6 +319,8 @@ COMMANDS: dict[str, Handler] = {
     "search": cmd_search,
     "check": cmd_check,
     "print": cmd_print,
+    "enroll": cmd_enroll,
+    "sync": cmd_sync,
 }
 
 

@@ -1,0 +1,347 @@
+"""The counter's side of the sync (docs/sync-protocol.md).
+
+Push the outbox in journal order and in batches, remove an item only once the server confirmed
+it, park what the server rejects where the clerk sees it, retry network trouble with backoff;
+pull the district's actions and the reference data. Runs on its own SQLite connection (the
+scheduler calls it on a worker thread).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ..models.calendar import DayOverride
+from ..models.catalogue import parse_catalogue
+from ..models.clock import Clock, vn_now
+from ..models.errors import DomainError
+from ..models.journal import Action
+from ..models.lifecycle import derive_state
+from ..models.text import nfc
+from ..storage.store import Store
+
+BATCH = 500
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+class SyncError(DomainError):
+    def __init__(self, message: str, *, code: str = "sync") -> None:
+        super().__init__(message, code=code)
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    duplicates: int = 0
+    parked: int = 0
+    pulled: int = 0
+    reference_updated: bool = False
+    waiting: int = 0
+    error: str | None = None
+    clock_warning: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"đã gửi {self.pushed}", f"trùng (đã có trên máy chủ) {self.duplicates}",
+                 f"cần xử lý {self.parked}", f"đã nhận {self.pulled}", f"còn chờ {self.waiting}"]
+        text = "Đồng bộ: " + ", ".join(parts) + "."
+        if self.reference_updated:
+            text += " Đã cập nhật danh mục, mẫu giấy tờ và lịch nghỉ."
+        if self.error:
+            text += f" Lỗi: {self.error}"
+        if self.clock_warning:
+            text += f" Cảnh báo: {self.clock_warning}"
+        return text
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: many counters coming back online don't stampede."""
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+class SyncClient:
+    def __init__(self, db_path: Path | str, *, clock: Clock | None = None, timeout: float = 15.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.db_path = Path(db_path)
+        self.clock = clock or vn_now
+        self.timeout = timeout
+        self.transport = transport
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _http(self, store: Store) -> httpx.Client:
+        url = store.get_setting("district_url")
+        if not url:
+            raise SyncError("Chưa khai báo địa chỉ máy chủ huyện (desk-app enroll).", code="not_enrolled")
+        ca = store.get_setting("district_ca_bundle")
+        token = store.get_setting("device_token")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=url.rstrip("/"), timeout=self.timeout, headers=headers,
+                            verify=ca if ca else True, transport=self.transport)
+
+    # -- enrolment --------------------------------------------------------------------------
+    def enroll(self, server_url: str, code: str, *, ca_bundle: str | None = None) -> dict[str, Any]:
+        store = Store.open(self.db_path, create=False)
+        try:
+            settings = store.settings()
+            if "ward_code" not in settings:
+                raise SyncError("Cơ sở dữ liệu chưa được khởi tạo.")
+            body = {"ward_code": settings["ward_code"], "counter": int(settings["counter_no"]),
+                    "code": code.strip(), "device_id": settings["device_id"],
+                    "device_name": f"{settings.get('ward_name', '')} — quầy {settings['counter_no']}",
+                    "paper_key": settings.get("paper_key", "")}
+            try:
+                with httpx.Client(base_url=server_url.rstrip("/"), timeout=self.timeout,
+                                  verify=ca_bundle if ca_bundle else True, transport=self.transport) as http:
+                    reply = http.post("/api/v1/enroll", json=body)
+            except httpx.HTTPError as exc:
+                raise SyncError(f"Không kết nối được máy chủ huyện ({exc}).", code="network") from None
+            data = _json(reply)
+            if reply.status_code != 200:
+                raise SyncError(data.get("message") or f"Máy chủ từ chối đăng ký (mã {reply.status_code}).",
+                                code="enroll_refused")
+            values = {"district_url": server_url, "device_token": data["device_token"]}
+            if ca_bundle:
+                values["district_ca_bundle"] = ca_bundle
+            if data.get("paper_key"):
+                values["paper_key"] = data["paper_key"]
+            store.set_settings(values)
+            return data
+        finally:
+            store.close()
+
+    # -- one cycle --------------------------------------------------------------------------
+    def sync_once(self) -> SyncReport:
+        """Push, pull, refresh reference data. Never raises for network trouble: it is reported."""
+        report = SyncReport()
+        store = Store.open(self.db_path, create=False)
+        try:
+            self._recover(store)
+            try:
+                with self._http(store) as http:
+                    self._push(store, http, report)
+                    if report.error is None:
+                        self._pull(store, http, report)
+                        self._reference(store, http, report)
+            except SyncError as exc:
+                report.error = exc.message
+            now = self.clock().isoformat()
+            status = {"last_sync_attempt_at": now, "last_sync_error": report.error or ""}
+            if report.error is None:
+                status["last_sync_at"] = now
+            store.set_settings(status)
+            report.waiting = store.outbox_count()
+        finally:
+            store.close()
+        return report
+
+    @staticmethod
+    def _recover(store: Store) -> None:
+        """Items marked 'sending' by a cycle that crashed: send them again (the server dedups)."""
+        with store.transaction():
+            store.conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+
+    def _push(self, store: Store, http: httpx.Client, report: SyncReport) -> None:
+        while True:
+            now = self.clock().isoformat()
+            rows = list(store.query(
+                "SELECT o.seq AS outbox_seq, o.attempts, a.* FROM outbox o JOIN actions a ON a.id = o.action_id "
+                "WHERE o.state = 'pending' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) "
+                "ORDER BY a.seq LIMIT ?", [now, BATCH]))
+            if not rows:
+                return
+            ids = [r["id"] for r in rows]
+            with store.transaction():  # marked before sending: a crash from here on means a resend
+                store.conn.executemany("UPDATE outbox SET state = 'sending' WHERE action_id = ?", [(i,) for i in ids])
+            body = {"device_id": store.get_setting("device_id"),
+                    "actions": [{**store.action_from_row(r).to_dict(), "seq": r["seq"]} for r in rows]}
+            try:
+                reply = http.post("/api/v1/actions", content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                  headers={"Content-Type": "application/json"})
+            except httpx.HTTPError as exc:
+                self._retry_later(store, rows, f"Mất kết nối máy chủ huyện ({type(exc).__name__}).")
+                report.error = "Không kết nối được máy chủ huyện; sẽ thử lại."
+                return
+            if reply.status_code >= 500:
+                self._retry_later(store, rows, f"Máy chủ huyện lỗi {reply.status_code}.")
+                report.error = f"Máy chủ huyện đang lỗi ({reply.status_code}); sẽ thử lại."
+                return
+            data = _json(reply)
+            if reply.status_code == 401:
+                self._retry_later(store, rows, "Máy chủ từ chối khóa của quầy.")
+                report.error = data.get("message") or "Máy chủ từ chối khóa của quầy: cần đăng ký lại (desk-app enroll)."
+                return
+            results = data.get("results") if reply.status_code == 200 else None
+            if not isinstance(results, list) or len(results) != len(rows):
+                message = data.get("message") or f"Máy chủ trả lời không hợp lệ (mã {reply.status_code})."
+                if 400 <= reply.status_code < 500:
+                    self._park(store, ids, message)
+                    report.parked += len(ids)
+                    continue  # the items behind them still go
+                self._retry_later(store, rows, message)
+                report.error = message
+                return
+            done, parked = [], []
+            for row, result in zip(rows, results):
+                status = result.get("status") if isinstance(result, dict) else None
+                if result.get("id") != row["id"] or status not in ("stored", "duplicate", "rejected"):
+                    self._retry_later(store, rows, "Máy chủ trả lời không khớp các thao tác đã gửi.")
+                    report.error = "Máy chủ trả lời không hợp lệ; sẽ thử lại."
+                    return
+                if status == "rejected":
+                    parked.append((row["id"], result.get("error") or "Máy chủ từ chối thao tác này."))
+                else:
+                    done.append(row["id"])
+                    report.pushed += status == "stored"
+                    report.duplicates += status == "duplicate"
+            with store.transaction():  # removed only now that the server has confirmed them
+                store.conn.executemany("DELETE FROM outbox WHERE action_id = ?", [(i,) for i in done])
+                for action_id, message in parked:
+                    store.conn.execute("UPDATE outbox SET state = 'attention', last_error = ? WHERE action_id = ?",
+                                       (nfc(message), action_id))
+            report.parked += len(parked)
+            if data.get("clock_warning"):
+                report.clock_warning = nfc(str(data["clock_warning"]))
+
+    def _retry_later(self, store: Store, rows: list[dict[str, Any]], message: str) -> None:
+        now = self.clock()
+        with store.transaction():
+            for row in rows:
+                attempts = row["attempts"] + 1
+                when = now + timedelta(seconds=backoff_seconds(attempts))
+                store.conn.execute(
+                    "UPDATE outbox SET state = 'pending', attempts = ?, next_attempt_at = ?, last_error = ? "
+                    "WHERE action_id = ?", (attempts, when.isoformat(), message, row["id"]))
+
+    @staticmethod
+    def _park(store: Store, ids: list[str], message: str) -> None:
+        with store.transaction():
+            store.conn.executemany("UPDATE outbox SET state = 'attention', last_error = ? WHERE action_id = ?",
+                                   [(nfc(message), i) for i in ids])
+
+    def _pull(self, store: Store, http: httpx.Client, report: SyncReport) -> None:
+        after = int(store.get_setting("pull_after_seq", "0") or 0)
+        own = store.get_setting("device_id")
+        while True:
+            try:
+                reply = http.get("/api/v1/actions", params={"after": after, "limit": BATCH})
+            except httpx.HTTPError:
+                report.error = "Mất kết nối khi nhận dữ liệu từ máy chủ huyện; sẽ thử lại."
+                return
+            data = _json(reply)
+            if reply.status_code != 200 or not isinstance(data.get("actions"), list):
+                report.error = data.get("message") or f"Không nhận được dữ liệu từ máy chủ ({reply.status_code})."
+                return
+            for item in data["actions"]:
+                if item.get("device_id") != own and self._apply_remote(store, item, report):
+                    report.pulled += 1
+                after = max(after, int(item.get("server_seq", after)))
+            store.set_settings({"pull_after_seq": after})
+            if not data.get("more"):
+                return
+
+    @staticmethod
+    def _apply_remote(store: Store, item: dict[str, Any], report: SyncReport) -> bool:
+        """Another device's action (the district, another counter of the ward): append it to the
+        dossier's journal with its own id, in one transaction with the dossier's new state."""
+        try:
+            action = Action.from_dict(item)
+        except (KeyError, TypeError, ValueError):
+            report.notes.append("Bỏ qua một thao tác không đúng định dạng từ máy chủ.")
+            return False
+        if store.conn.execute("SELECT 1 FROM actions WHERE id = ?", (action.id,)).fetchone():
+            return False  # already here
+        try:
+            with store.transaction():
+                return SyncClient._append_remote(store, action, report)
+        except _Skip:
+            return False  # rolled back whole
+        except sqlite3.IntegrityError as exc:  # e.g. a procedure this counter's catalogue lacks
+            report.notes.append(f"Không lưu được thao tác {action.id}: {exc}")
+            return False
+
+    @staticmethod
+    def _append_remote(store: Store, action: Action, report: SyncReport) -> bool:
+        row = store.get_dossier(action.dossier_id)
+        if row is None:
+            snapshot = action.payload.get("dossier") if isinstance(action.payload, dict) else None
+            if not snapshot:
+                report.notes.append(f"Thao tác {action.id} thuộc hồ sơ chưa có trên máy này.")
+                raise _Skip()
+            applicant = snapshot.get("applicant") or {}
+            store.insert_dossier({
+                "id": action.dossier_id, "code": snapshot["code"], "procedure_code": snapshot["procedure_code"],
+                "applicant_id": None, "applicant_name": applicant.get("full_name", ""),
+                "applicant_id_number": applicant.get("id_number"), "applicant_phone": applicant.get("phone"),
+                "template_id": snapshot.get("template_id"), "template_version": snapshot.get("template_version"),
+                "created_at": action.at.isoformat(),
+            })
+        try:
+            state = derive_state([*store.actions_for(action.dossier_id), action])
+        except DomainError as exc:
+            report.notes.append(f"Không áp dụng được thao tác {action.kind} của hồ sơ: {exc.message}")
+            raise _Skip() from None
+        store.insert_action(action)
+        store.update_projection(action.dossier_id, state)
+        return True
+
+    def _reference(self, store: Store, http: httpx.Client, report: SyncReport) -> None:
+        version = store.get_setting("reference_version")
+        try:
+            reply = http.get("/api/v1/reference", headers={"If-None-Match": version} if version else {})
+        except httpx.HTTPError:
+            report.error = "Mất kết nối khi nhận danh mục từ máy chủ huyện; sẽ thử lại."
+            return
+        if reply.status_code in (304, 404):
+            return
+        data = _json(reply)
+        if reply.status_code != 200 or "version" not in data:
+            report.notes.append("Máy chủ chưa có danh mục mới.")
+            return
+        try:
+            if data.get("catalogue"):
+                store.save_catalogue(parse_catalogue(data["catalogue"]))
+            with store.transaction():
+                for t in data.get("templates") or []:
+                    store.conn.execute(
+                        "INSERT OR IGNORE INTO form_templates(template_id, version, content, loaded_at) "
+                        "VALUES (?, ?, ?, ?)", (t["id"], t["version"], t["content"], vn_now().isoformat()))
+            for o in data.get("holiday_overrides") or []:
+                store.set_holiday_override(DayOverride(date.fromisoformat(o["day"]), o["kind"], o["reason"]))
+            store.set_settings({"reference_version": data["version"]})
+            report.reference_updated = True
+        except (DomainError, KeyError, ValueError) as exc:
+            report.notes.append(f"Danh mục từ máy chủ không dùng được: {getattr(exc, 'message', exc)}")
+
+
+class _Skip(Exception):
+    pass
+
+
+def _json(reply: httpx.Response) -> dict[str, Any]:
+    try:
+        data = reply.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def outbox_state(store: Store) -> dict[str, Any]:
+    """What the status bar and the 'needs attention' list show."""
+    counts = dict(store.conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    attention = list(store.query(
+        "SELECT o.action_id, o.last_error, a.kind, a.at, d.code FROM outbox o JOIN actions a ON a.id = o.action_id "
+        "JOIN dossiers d ON d.id = a.dossier_id WHERE o.state = 'attention' ORDER BY o.seq LIMIT 200"))
+    return {"pending": counts.get("pending", 0) + counts.get("sending", 0), "attention": counts.get("attention", 0),
+            "attention_items": attention, "last_sync_at": store.get_setting("last_sync_at"),
+            "last_error": store.get_setting("last_sync_error")}
+
+
