@@ -4,32 +4,29 @@ and every change goes through ``desk_app.counter.Counter``."""
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
-    QTableView,
+    QTabWidget,
     QVBoxLayout,
-    QWidget,
 )
 
-from ..counter import QUEUES, Counter
+from ..counter import Counter
 from ..models.errors import DomainError
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
+from ..printing.fonts import register_fonts
 from ..storage.store import DossierRow
 
 
@@ -119,83 +116,153 @@ class LoginDialog(QDialog):
         self.accept()
 
 
+class SyncBridge(QObject):
+    """Reports from the sync worker thread reach widgets only through this signal."""
+
+    report = Signal(object)
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, counter: Counter) -> None:
+    """Tiếp nhận (F2), Hồ sơ (F3), Danh mục TTHC (F4); the status bar always shows the clerk,
+    what waits to sync and the last sync."""
+
+    IDLE_MINUTES_DEFAULT = 10
+
+    def __init__(self, counter: Counter, *, printer=None, preview: bool = True) -> None:
         super().__init__()
+        from .catalogue import CatalogueView
+        from .dossiers import DossiersView
+        from .intake import IntakeView
+        from .preview import QtPrinterBackend
+
         self.counter = counter
+        self.printer = printer or QtPrinterBackend()
         self.setWindowTitle(f"Quầy Một Cửa — {counter.ward_name} — Quầy {counter.counter_no}")
-        self.resize(1280, 720)
+        self.resize(1366, 768)
+        self.tabs = QTabWidget(objectName="tabs")
+        self.intake = IntakeView(counter, printer=self.printer, preview=preview)
+        self.dossiers = DossiersView(counter, printer=self.printer)
+        self.catalogue = CatalogueView(counter, printer=self.printer)
+        self.tabs.addTab(self.intake, "Tiếp nhận (F2)")
+        self.tabs.addTab(self.dossiers, "Hồ sơ (F3)")
+        self.tabs.addTab(self.catalogue, "Danh mục TTHC (F4)")
+        self.setCentralWidget(self.tabs)
+        for index, key in enumerate(("F2", "F3", "F4")):
+            QShortcut(QKeySequence(key), self, activated=lambda i=index: self.tabs.setCurrentIndex(i))
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+        self.intake.changed.connect(self.refresh)
+        self.dossiers.changed.connect(self.refresh)
 
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Tìm hồ sơ: tên (không cần dấu), CCCD, số điện thoại hoặc mã hồ sơ — Ctrl+F")
-        self.search.textChanged.connect(self.run_search)
+        menu = self.menuBar().addMenu("Quầy")
+        menu.addAction("Khóa màn hình / đổi cán bộ (Ctrl+L)", self.lock)
+        menu.addAction("Đồng bộ ngay (F9)", self.sync_now)
+        menu.addAction("Thao tác cần xử lý khi đồng bộ…", self.show_attention)
+        menu.addAction("Thoát", self.close)
+        QShortcut(QKeySequence("F9"), self, activated=self.sync_now)
 
-        self.queues = QListWidget()
-        self.queues.setObjectName("queues")
-        for key, label in QUEUES.items():
-            item = QListWidgetItem(label)
-            item.setData(Qt.UserRole, key)
-            self.queues.addItem(item)
-        self.queues.setMaximumWidth(240)
-        self.queues.currentItemChanged.connect(self.show_queue)
+        self.sync_bridge = SyncBridge()
+        self.sync_bridge.report.connect(self.on_sync_report)
+        self.scheduler = None
+        self.last_report = None
 
-        self.model = DossierTableModel(counter)
-        self.table = QTableView()
-        self.table.setObjectName("dossiers")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectRows)
-        header = self.table.horizontalHeader()
-        for col in range(len(DossierTableModel.HEADERS)):
-            header.setSectionResizeMode(col, QHeaderView.Stretch if col == 2 else QHeaderView.ResizeToContents)
-        self.table.doubleClicked.connect(self.open_dossier)
-        self.table.activated.connect(self.open_dossier)
-
-        self.heading = QLabel("")
-        self.heading.setObjectName("heading")
-        right = QVBoxLayout()
-        right.addWidget(self.search)
-        right.addWidget(self.heading)
-        right.addWidget(self.table)
-        body = QHBoxLayout()
-        body.addWidget(self.queues)
-        body.addLayout(right)
-        central = QWidget()
-        central.setLayout(body)
-        self.setCentralWidget(central)
-
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
-        self.status_label = QLabel()
+        self.status_label = QLabel(objectName="status")
         self.statusBar().addPermanentWidget(self.status_label)
-        self.refresh_status()
-        self.queues.setCurrentRow(0)
-        self.search.setFocus()
+        self.refresh()
+        self._status_timer = QTimer(self, interval=30_000, timeout=self.refresh)
+        self._status_timer.start()
+        minutes = int(counter.setting("idle_lock_minutes", str(self.IDLE_MINUTES_DEFAULT)) or 0)
+        self.idle = QTimer(self, singleShot=True, interval=max(1, minutes) * 60_000, timeout=self.lock)
+        if minutes > 0:
+            QApplication.instance().installEventFilter(self)
+            self.idle.start()
 
-    def refresh_status(self) -> None:
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() in (QEvent.KeyPress, QEvent.MouseButtonPress) and self.idle.isActive():
+            self.idle.start()  # any key or click restarts the idle clock
+        return False
+
+    def refresh(self) -> None:
+        from ..sync.client import outbox_state
+
         clerk = self.counter.clerk.full_name if self.counter.clerk else "chưa đăng nhập"
-        waiting = self.counter.store.outbox_count()
-        last = self.counter.setting("last_sync_at")
-        sync = f"đồng bộ lần cuối {last}" if last else "chưa đồng bộ với máy chủ huyện"
-        self.status_label.setText(f"Cán bộ: {clerk}  |  Chờ đồng bộ: {waiting}  |  {sync}")
+        state = outbox_state(self.counter.store)
+        last = self.counter.store.get_setting("last_sync_at")  # written by the sync worker: read fresh
+        if not self.counter.setting("district_url"):
+            network = "Chưa kết nối máy chủ huyện (làm việc ngoại tuyến)"
+        elif self.last_report is not None and self.last_report.error:
+            network = f"Mất kết nối: {self.last_report.error}"
+        else:
+            network = "Đã kết nối máy chủ huyện"
+        when = f"lần cuối {datetime.fromisoformat(last):%H:%M %d/%m/%Y}" if last else "chưa đồng bộ lần nào"
+        attention = f"  |  Cần xử lý: {state['attention']}" if state["attention"] else ""
+        self.status_label.setText(f"Cán bộ: {clerk}  |  {network}  |  Chờ đồng bộ: {state['pending']}"
+                                  f"{attention}  |  Đồng bộ {when}")
 
-    def show_queue(self, item: QListWidgetItem | None) -> None:
-        if item is None:
+    def start_sync(self) -> None:
+        """The background sync, when this counter is enrolled with a district server."""
+        from ..sync.scheduler import SyncScheduler
+
+        if not self.counter.setting("device_token") or self.counter.store.path is None:
             return
-        rows = self.counter.queue(item.data(Qt.UserRole), limit=500)
-        self.heading.setText(f"{item.text()}: {len(rows)} hồ sơ")
-        self.model.set_rows(rows)
+        self.scheduler = SyncScheduler(self.counter.store.path, on_report=self.sync_bridge.report.emit,
+                                       end_of_day=self.counter.setting("sync_end_of_day", "17:15"))
+        self.scheduler.start()
 
-    def run_search(self, text: str) -> None:
-        if not text.strip():
-            self.show_queue(self.queues.currentItem())
+    def sync_now(self) -> None:
+        if self.scheduler is None:
+            QMessageBox.information(self, "Đồng bộ", "Quầy chưa đăng ký với máy chủ huyện (desk-app enroll).")
             return
-        rows = self.counter.search(text, limit=100)
-        self.heading.setText(f"Kết quả tìm “{text}”: {len(rows)} hồ sơ")
-        self.model.set_rows(rows)
+        self.scheduler.sync_now()
 
-    def open_dossier(self, index: QModelIndex) -> None:
-        row = self.model.rows[index.row()]
-        DossierDialog(self.counter, row.code, self).exec()
+    def on_sync_report(self, report) -> None:
+        self.last_report = report
+        self.refresh()
+        if report.clock_warning:
+            self.statusBar().showMessage(report.clock_warning, 15_000)
+
+    def show_attention(self) -> None:
+        from ..sync.client import outbox_state
+
+        items = outbox_state(self.counter.store)["attention_items"]
+        text = "\n".join(f"{i['code']} — {ACTION_LABELS.get(i['kind'], i['kind'])}: {i['last_error']}" for i in items)
+        QMessageBox.information(self, "Thao tác máy chủ chưa nhận",
+                                text or "Không có thao tác nào cần xử lý.")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        self.intake.shutdown()
+        super().closeEvent(event)
+
+    def lock(self) -> None:
+        """Idle or Ctrl+L: nothing shows until a clerk logs in again (the same or another)."""
+        self.intake.save_draft()
+        previous = self.counter.clerk
+        self.counter.logout()
+        self.centralWidget().setVisible(False)
+        dialog = LoginDialog(self.counter, self)
+        if previous:
+            dialog.username.setText(previous.username)
+            dialog.password.setFocus()
+        if dialog.exec() != QDialog.Accepted:
+            self.close()
+            return
+        self.centralWidget().setVisible(True)
+        if previous and self.counter.clerk and previous.username != self.counter.clerk.username:
+            self.intake.reset()  # another clerk: their own drafts, not the previous clerk's form
+        self.refresh()
+        self.idle.start()
+
+    def offer_drafts(self) -> None:
+        drafts = self.counter.drafts()
+        if not drafts:
+            return
+        answer = QMessageBox.question(
+            self, "Hồ sơ đang nhập dở",
+            f"Có {len(drafts)} hồ sơ đang nhập dở từ lần trước. Mở lại hồ sơ gần nhất?")
+        if answer == QMessageBox.Yes:
+            self.tabs.setCurrentWidget(self.intake)
+            self.intake.restore_draft(drafts[0])
 
 
 class DossierDialog(QDialog):
@@ -227,34 +294,86 @@ class DossierDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def ensure_database(path: Path) -> None:
-    """First start on a machine with no ward yet: a demo ward, as the README promises."""
-    if path.exists():
-        return
-    from ..demo import generate_demo
+class SetupDialog(QDialog):
+    """First start of a real ward: its name and code, this counter's number, the first admin."""
 
-    generate_demo(path, dossiers=400, seed=1)
+    def __init__(self, counter: Counter, parent=None) -> None:
+        super().__init__(parent)
+        self.counter = counter
+        self.setWindowTitle("Thiết lập quầy lần đầu")
+        self.fields: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        for key, label, placeholder in (
+            ("ward_name", "Tên phường/xã:", "Phường Đại Nài"), ("ward_code", "Mã đơn vị hành chính:", "42010"),
+            ("counter_no", "Số quầy:", "1"), ("server", "Máy chủ huyện (nếu có):", "https://…"),
+            ("admin", "Tên đăng nhập quản trị:", "admin"), ("admin_name", "Họ tên quản trị viên:", ""),
+            ("password", "Mật khẩu (ít nhất 8 ký tự):", ""), ("password2", "Nhập lại mật khẩu:", ""),
+        ):
+            edit = QLineEdit(objectName=key)
+            edit.setPlaceholderText(placeholder)
+            if key.startswith("password"):
+                edit.setEchoMode(QLineEdit.Password)
+            self.fields[key] = edit
+            form.addRow(label, edit)
+        self.error = QLabel("", objectName="error")
+        self.error.setStyleSheet("color: #b00020")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.button(QDialogButtonBox.Ok).setText("Khởi tạo")
+        buttons.button(QDialogButtonBox.Cancel).setText("Thoát")
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def submit(self) -> None:
+        f = {k: v.text().strip() for k, v in self.fields.items()}
+        if f["password"] != f["password2"]:
+            self.error.setText("Hai lần nhập mật khẩu không giống nhau.")
+            return
+        try:
+            self.counter.initialise(ward_code=f["ward_code"], ward_name=f["ward_name"], counter_no=f["counter_no"],
+                                    admin_username=f["admin"], admin_password=f["password"],
+                                    admin_full_name=f["admin_name"] or "Quản trị viên",
+                                    extra_settings={"district_url": f["server"]} if f["server"] else None)
+        except DomainError as exc:
+            self.error.setText(exc.message)
+            return
+        self.accept()
 
 
-def run(path: Path) -> int:
+def run(path: Path, *, demo_if_missing: bool = True) -> int:
+    """The counter window. No database yet: a demo ward when ``demo_if_missing`` (the README's
+    first start), else the set-up dialog for a real ward."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Quầy Một Cửa")
     font = app.font()
     font.setPointSize(max(font.pointSize(), 11))  # readable at counter distance
     app.setFont(QFont(font))
     try:
-        ensure_database(path)
-        counter = Counter.open(path)
-        counter.ward_name  # noqa: B018 - raises a clear message on an uninitialised file
+        register_fonts()  # a missing glyph would print empty boxes: refuse to start instead
+        if not path.exists() and demo_if_missing:
+            from ..demo import generate_demo
+
+            generate_demo(path, dossiers=400, seed=1)
+        counter = Counter.open(path, create=True)
     except DomainError as exc:
         QMessageBox.critical(None, "Quầy Một Cửa", exc.message)
         return 2
+    if not counter.store.is_initialised() and SetupDialog(counter).exec() != QDialog.Accepted:
+        counter.close()
+        return 0
     login = LoginDialog(counter)
     if login.exec() != QDialog.Accepted:
         counter.close()
         return 0
     window = MainWindow(counter)
     window.show()
+    window.start_sync()
+    window.offer_drafts()
     code = app.exec()
+    window.intake.shutdown()
     counter.close()
     return code

@@ -1,10 +1,29 @@
-"""The counter window, driven offscreen with real widgets and a real database."""
+"""The counter window: login, the three screens, the status bar, locking, first set-up."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from desk_app.ui.app import LoginDialog, MainWindow
+from desk_app.counter import Counter
+from desk_app.ui.app import LoginDialog, MainWindow, SetupDialog
+
+
+class FakePrinter:
+    def __init__(self) -> None:
+        self.jobs = []
+
+    def print_pdf(self, pdf: bytes, title: str) -> None:
+        self.jobs.append(title)
+
+
+@pytest.fixture
+def window(qtbot, counter):
+    w = MainWindow(counter, printer=FakePrinter(), preview=False)
+    qtbot.addWidget(w)
+    yield w
+    w.intake.shutdown()
 
 
 def test_login_refuses_a_wrong_password_in_vietnamese(qtbot, counter):
@@ -22,16 +41,67 @@ def test_login_refuses_a_wrong_password_in_vietnamese(qtbot, counter):
     assert counter.clerk.username == "lan"
 
 
-def test_search_without_diacritics_and_queues(qtbot, counter, clock, applicant):
-    view = counter.receive("1.004873", applicant)
-    window = MainWindow(counter)
-    qtbot.addWidget(window)
-    qtbot.keyClicks(window.search, "nguyen van duc")  # ASCII only: see shared/notes/stack-facts.md
-    assert [r.code for r in window.model.rows] == [view.code]
-    assert window.model.data(window.model.index(0, 1)) == "Nguyễn Văn Đức"
-    window.search.clear()
-    clock.set(2026, 12, 1, 9, 0)  # past the 3-working-day appointment
-    window.queues.setCurrentRow(list(window.queues.item(i).data(Qt.UserRole)
-                                     for i in range(window.queues.count())).index("overdue"))
-    assert [r.code for r in window.model.rows] == [view.code]
+def test_three_screens_by_function_keys_and_the_status_bar(qtbot, window, counter, applicant):
+    window.show()
+    with pytest.warns(DeprecationWarning):
+        QApplication.setActiveWindow(window)
+    qtbot.waitActive(window)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+        "Tiếp nhận (F2)", "Hồ sơ (F3)", "Danh mục TTHC (F4)"]
+    qtbot.keyClick(window, Qt.Key_F3)
+    assert window.tabs.currentWidget() is window.dossiers
+    qtbot.keyClick(window, Qt.Key_F4)
+    assert window.tabs.currentWidget() is window.catalogue
+    text = window.status_label.text()
+    assert "Cán bộ: Trần Thị Lan" in text and "Chờ đồng bộ: 0" in text and "ngoại tuyến" in text
+    counter.receive("1.004873", applicant)
+    window.intake.changed.emit()
     assert "Chờ đồng bộ: 1" in window.status_label.text()
+
+
+def test_lock_hides_everything_until_a_clerk_logs_in(qtbot, window, counter, monkeypatch):
+    seen = {}
+
+    def fake_exec(dialog):
+        seen["visible_while_locked"] = window.centralWidget().isVisible()
+        seen["clerk_while_locked"] = counter.clerk
+        counter.login("admin", "quantri123")  # another clerk takes the counter
+        return QDialog.Accepted
+
+    monkeypatch.setattr(LoginDialog, "exec", fake_exec)
+    window.show()
+    window.lock()
+    assert seen == {"visible_while_locked": False, "clerk_while_locked": None}
+    assert window.centralWidget().isVisible() and counter.clerk.username == "admin"
+    assert "Nguyễn Thị Quản Trị" in window.status_label.text()
+
+
+def test_drafts_are_offered_back_after_a_restart(qtbot, window, counter, monkeypatch):
+    counter.save_draft("d-1", procedure_code="1.001193", template=("to_khai_khai_sinh", "2024.2"),
+                       values={"child.full_name": "Trần Bảo Ngọc"})
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    window.offer_drafts()
+    assert window.tabs.currentWidget() is window.intake
+    assert window.intake.form.values()["child.full_name"] == "Trần Bảo Ngọc"
+
+
+def test_first_start_setup_creates_the_ward(qtbot, tmp_path):
+    counter = Counter.open(tmp_path / "new.sqlite3", create=True)
+    dialog = SetupDialog(counter)
+    qtbot.addWidget(dialog)
+    values = {"ward_name": "Phường Thành Sen", "ward_code": "42001", "counter_no": "3", "admin": "quantri",
+              "admin_name": "Lê Văn Quản", "password": "matkhau-manh", "password2": "matkhau-khac"}
+    for key, value in values.items():
+        dialog.fields[key].setText(value)
+    dialog.submit()
+    assert dialog.error.text() == "Hai lần nhập mật khẩu không giống nhau."
+    dialog.fields["password2"].setText("matkhau-manh")
+    dialog.fields["ward_code"].setText("4")
+    dialog.submit()
+    assert "Mã đơn vị hành chính" in dialog.error.text() and not counter.store.is_initialised()
+    dialog.fields["ward_code"].setText("42001")
+    dialog.submit()
+    assert dialog.result() == QDialog.Accepted
+    assert counter.ward_name == "Phường Thành Sen" and counter.counter_no == 3
+    assert counter.login("quantri", "matkhau-manh").role == "admin"
+    counter.close()
