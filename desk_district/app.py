@@ -1,0 +1,339 @@
+"""The HTTP face of the district server: ``create_app(database_url)`` (FastAPI).
+
+Routes are those of docs/sync-protocol.md. Every error answers JSON
+``{"error", "message"}`` with a Vietnamese message; a bad input never gives a 500 and
+never a traceback. Each request is written to ``access_log`` (who, which route, when, status).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Callable
+
+import anyio
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import PROTOCOL_VERSION, service
+from .db import Database
+from .errors import ApiError, unauthorized
+from .overview import render_overview
+from .schemas import (
+    MAX_BATCH,
+    DistrictActionRequest,
+    DistrictActionResponse,
+    EnrollRequest,
+    EnrollResponse,
+    ErrorBody,
+    HealthResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    ReferenceResponse,
+)
+
+log = logging.getLogger("desk_district")
+
+MAX_BODY_BYTES = 32 * 1024 * 1024  # 500 actions with their dossier snapshots fit many times over
+PRINCIPAL_KEY = "desk_district.principal"
+
+_FIELD_PROBLEMS = {
+    "missing": "thiếu",
+    "string_type": "phải là chuỗi ký tự",
+    "string_pattern_mismatch": "sai dạng",
+    "string_too_short": "quá ngắn",
+    "string_too_long": "quá dài",
+    "int_type": "phải là số nguyên",
+    "int_parsing": "phải là số nguyên",
+    "int_from_float": "phải là số nguyên",
+    "greater_than_equal": "quá nhỏ",
+    "less_than_equal": "quá lớn",
+    "dict_type": "phải là một đối tượng JSON",
+    "model_attributes_type": "phải là một đối tượng JSON",
+    "list_type": "phải là một danh sách",
+    "literal_error": "không thuộc các giá trị cho phép",
+    "value_error": "không hợp lệ",
+    "bool_type": "phải là đúng/sai",
+}
+
+_ERRORS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
+           413: "too_large", 400: "bad_request", 422: "bad_request"}
+_HTTP_MESSAGES = {
+    400: "Nội dung gửi lên không đọc được (phải là JSON, mã hóa UTF-8).",
+    404: "Không có địa chỉ này trên máy chủ.",
+    405: "Địa chỉ này không dùng được với phương thức yêu cầu.",
+    413: "Nội dung gửi lên quá lớn. Hãy gửi ít thao tác hơn trong mỗi lần.",
+}
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "token missing, malformed, unknown or revoked"},
+    403: {"model": ErrorBody, "description": "another ward's or device's data, or the wrong kind of token"},
+    422: {"model": ErrorBody, "description": "malformed body (400 when it is not JSON at all)"},
+}
+
+
+def _utcnow() -> datetime:
+    return service.utcnow()
+
+
+def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The district server on ``database_url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
+    The schema is created if missing. ``clock`` (aware datetimes) is for tests."""
+    db = Database(database_url)
+    db.create_schema()
+    source = clock or _utcnow
+
+    def now() -> datetime:  # always UTC, as the database gives times back
+        return source().astimezone(timezone.utc)
+
+    reference_cache: dict[str, service.ReferenceSet] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        db.dispose()
+
+    app = FastAPI(
+        title="desk-district",
+        version=f"{PROTOCOL_VERSION}.0",
+        description="Máy chủ đồng bộ của phần mềm Quầy Một Cửa (giao thức đồng bộ v1, docs/sync-protocol.md).",
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    app.state.clock = now
+
+    bearer = HTTPBearer(auto_error=False, description="device token from /api/v1/enroll, or a district admin token")
+
+    def principal(request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> service.Principal:
+        if credentials is None:
+            raise unauthorized()
+        found = service.authenticate(db, credentials.credentials)
+        if found is None:
+            raise unauthorized()
+        request.scope[PRINCIPAL_KEY] = found
+        return found
+
+    # -- errors ---------------------------------------------------------------------------
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse({"error": "bad_request",
+                                 "message": "Nội dung gửi lên không phải JSON hợp lệ."}, status_code=400)
+        content_type = request.headers.get("content-type", "")
+        if request.method == "POST" and "json" not in content_type.lower():
+            return JSONResponse({"error": "bad_request", "message": (
+                "Nội dung gửi lên phải là JSON, với tiêu đề Content-Type: application/json.")}, status_code=400)
+        fields = []
+        for e in errors[:20]:
+            where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
+            fields.append({"field": where, "problem": _FIELD_PROBLEMS.get(e.get("type", ""), "không hợp lệ")})
+        text = "; ".join(f"{f['field'] or 'nội dung'} {f['problem']}" for f in fields[:5])
+        return JSONResponse({"error": "bad_request", "message": f"Dữ liệu gửi lên không đúng định dạng: {text}.",
+                             "fields": fields}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code
+        message = _HTTP_MESSAGES.get(status, "Yêu cầu không thực hiện được.")
+        return JSONResponse({"error": _ERRORS.get(status, "http_error"), "message": message},
+                            status_code=status, headers=getattr(exc, "headers", None))
+
+    async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc)
+        return JSONResponse({"error": "unavailable",
+                             "message": "Máy chủ đang bận hoặc mất kết nối cơ sở dữ liệu. Vui lòng thử lại sau."},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    for exc_type in (OperationalError, PoolTimeout):
+        app.add_exception_handler(exc_type, _busy)
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.error("database error", exc_info=exc)
+        return JSONResponse({"error": "server_error",
+                             "message": "Máy chủ gặp lỗi khi ghi dữ liệu. Vui lòng thử lại sau."}, status_code=500)
+
+    @app.exception_handler(Exception)
+    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error", exc_info=exc)
+        return JSONResponse({"error": "server_error",
+                             "message": "Máy chủ gặp lỗi ngoài dự kiến. Vui lòng thử lại sau."}, status_code=500)
+
+    # -- routes ---------------------------------------------------------------------------
+    @app.get("/api/v1/health", response_model=HealthResponse, tags=["other"])
+    def health() -> dict[str, Any]:
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "server_time": now()}
+
+    @app.post("/api/v1/enroll", response_model=EnrollResponse, tags=["enrolment"],
+              responses={403: {"model": ErrorBody, "description": "wrong, used or expired code"},
+                         422: ERROR_RESPONSES[422]})
+    def enroll(body: EnrollRequest) -> dict[str, Any]:
+        return service.enroll(db, ward_code=body.ward_code, counter=body.counter, code=body.code,
+                              device_id=body.device_id, device_name=body.device_name, paper_key=body.paper_key,
+                              now=now())
+
+    @app.post("/api/v1/actions", response_model=PushResponse, response_model_exclude_none=True, tags=["sync"],
+              responses={**ERROR_RESPONSES, 413: {"model": ErrorBody, "description": f"more than {MAX_BATCH}"}})
+    def push_actions(body: PushRequest, who: service.Principal = Depends(principal)) -> dict[str, Any]:
+        return service.push(db, who, body.device_id, [a.as_dict() for a in body.actions], now())
+
+    @app.get("/api/v1/actions", response_model=PullResponse, tags=["sync"], responses=ERROR_RESPONSES)
+    def pull_actions(after: int = Query(0, ge=0, description="the last server_seq already held"),
+                     limit: int = Query(MAX_BATCH, ge=1, le=MAX_BATCH),
+                     who: service.Principal = Depends(principal)) -> Response:
+        # Sent as stored: the payloads must reach the counter exactly as hashed.
+        return JSONResponse(service.pull(db, who, after, limit, now()))
+
+    @app.get("/api/v1/reference", response_model=ReferenceResponse, tags=["reference"],
+             responses={**ERROR_RESPONSES, 304: {"description": "If-None-Match matches the current version"},
+                        404: {"model": ErrorBody, "description": "no reference data published yet"}})
+    def get_reference(request: Request, who: service.Principal = Depends(principal)) -> Response:
+        version = service.latest_reference_version(db)
+        if version is None:
+            raise ApiError(404, "not_found", "Máy chủ chưa có dữ liệu tham chiếu (danh mục thủ tục, mẫu giấy tờ).")
+        headers = {"ETag": f'"{version}"', "Cache-Control": "no-cache"}
+        if _etag_matches(request.headers.get("if-none-match", ""), version):
+            return Response(status_code=304, headers=headers)
+        found = reference_cache.get(version)
+        if found is None:
+            found = service.load_reference(db, version)
+            reference_cache.clear()
+            reference_cache[version] = found
+        return Response(found.body, media_type="application/json", headers=headers)
+
+    @app.post("/api/v1/district/dossiers/{dossier_id}/actions", response_model=DistrictActionResponse,
+              status_code=201, tags=["district"],
+              responses={**ERROR_RESPONSES, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+    def add_district_action(dossier_id: str, body: DistrictActionRequest,
+                            who: service.Principal = Depends(principal)) -> Response:
+        service.require_admin(who)
+        if len(dossier_id) > 64:
+            raise ApiError(404, "not_found", "Không tìm thấy hồ sơ này trên máy chủ.")
+        out = service.district_action(db, who, dossier_id, kind=body.kind, payload=body.payload, clerk=body.clerk,
+                                      action_id=body.id, now=now())
+        out["received_at"] = out["received_at"].isoformat()
+        return JSONResponse(out, status_code=201 if out["status"] == "stored" else 200)
+
+    @app.get("/", response_class=HTMLResponse, tags=["other"])
+    def overview_page() -> HTMLResponse:
+        moment = now()
+        html = render_overview(service.overview(db, moment), moment)
+        return HTMLResponse(html, headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog, db=db, clock=now)
+    return app
+
+
+def _etag_matches(header: str, version: str) -> bool:
+    """``If-None-Match`` with the version, quoted or not, weak or not, or ``*``."""
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag == "*" or tag.strip('"') == version:
+            return True
+    return False
+
+
+class BodyLimit:
+    """413 for a body larger than MAX_BODY_BYTES, announced or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > MAX_BODY_BYTES
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await _too_large()(scope, receive, send)
+                    return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY_BYTES:
+                    raise StarletteHTTPException(413)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"error": "too_large", "message": _HTTP_MESSAGES[413]}, status_code=413)
+
+
+class AccessLog:
+    """Writes who called which route, when, and the answer's status, to ``access_log``."""
+
+    def __init__(self, app: ASGIApp, db: Database, clock: Callable[[], datetime]) -> None:
+        self.app = app
+        self.db = db
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        at = self.clock()
+        status = 500
+        logged = False
+
+        async def write_log() -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
+            route = scope.get("route")
+            path = getattr(route, "path", None) or scope.get("path", "")
+            client = scope.get("client")
+            try:
+                await anyio.to_thread.run_sync(lambda: service.log_access(
+                    self.db, at=at, method=scope.get("method", ""), route=path, status=status,
+                    principal=scope.get(PRINCIPAL_KEY), client=client[0] if client else None,
+                    duration_ms=int((time.perf_counter() - started) * 1000)))
+            except Exception:  # the log must never break an answer
+                log.exception("access log not written")
+
+        async def logging_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                await write_log()  # written before the client has the whole answer
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logging_send)
+        finally:
+            await write_log()

@@ -1,0 +1,350 @@
+"""The district database: SQLAlchemy Core tables, one code path for SQLite and PostgreSQL.
+
+SQLite (the default, ``sqlite:///district.sqlite3``) runs in WAL mode with
+``synchronous=FULL`` (a receipt already printed must never point to an action the
+server lost) and every write transaction is ``BEGIN IMMEDIATE`` behind a process-wide
+lock, so writers queue instead of failing with "database is locked".
+
+PostgreSQL (``postgresql+psycopg://user:pass@host/db``) uses row locks taken in one fixed
+order (ward, chain head, dossiers by id, device) and ``INSERT ... ON CONFLICT DO NOTHING``;
+a deadlock or serialisation failure, should one still happen, is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+DB_ENV = "DESK_DISTRICT_DB"
+DEFAULT_DB_URL = "sqlite:///district.sqlite3"
+
+T = TypeVar("T")
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; ``timestamptz`` on PostgreSQL and a
+    sortable UTC text on SQLite (so ``due_at < now`` compares correctly on both)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+# A 64-bit sequence on PostgreSQL; SQLite needs exactly "INTEGER PRIMARY KEY" for its rowid.
+BigSeq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+wards = sa.Table(
+    "wards", metadata,
+    sa.Column("code", sa.String(8), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("paper_key", sa.String(256)),  # set by the ward's first counter
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+devices = sa.Table(
+    "devices", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # the counter's own device_id
+    sa.Column("ward_code", sa.String(8), sa.ForeignKey("wards.code"), nullable=False),
+    sa.Column("counter", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),  # never the token itself
+    sa.Column("revoked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("enrolled_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("last_sync_at", UTCDateTime),
+    sa.Index("devices_ward_counter", "ward_code", "counter"),
+)
+
+admin_tokens = sa.Table(
+    "admin_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("revoked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+enrollment_codes = sa.Table(
+    "enrollment_codes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ward_code", sa.String(8), sa.ForeignKey("wards.code"), nullable=False),
+    sa.Column("counter", sa.Integer, nullable=False),
+    sa.Column("code_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("used_at", UTCDateTime),
+    sa.Column("device_id", sa.String(64)),
+    sa.Column("cancelled_at", UTCDateTime),  # `revoke` cancels the counter's unused codes
+)
+
+dossiers = sa.Table(
+    "dossiers", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("ward_code", sa.String(8), sa.ForeignKey("wards.code"), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("procedure_code", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32)),
+    sa.Column("due_at", UTCDateTime),
+    sa.Column("transferred", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("official_code", sa.String(80)),
+    sa.Column("action_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_action_at", UTCDateTime),
+    sa.Column("created_by", sa.String(64), nullable=False),  # device whose first action created it
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("dossiers_ward_status", "ward_code", "status", "due_at"),
+    sa.Index("dossiers_ward_code", "ward_code", "code"),
+)
+
+actions = sa.Table(
+    "actions", metadata,
+    sa.Column("server_seq", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),  # the client's idempotency key
+    sa.Column("dossier_id", sa.String(64), sa.ForeignKey("dossiers.id"), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),  # a counter's, or "district"
+    sa.Column("ward_code", sa.String(8), sa.ForeignKey("wards.code"), nullable=False),  # the dossier's ward
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),  # device time of the confirmation
+    sa.Column("clerk", sa.String(100), nullable=False),
+    sa.Column("counter", sa.Integer, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),  # canonical JSON of Action.to_dict(), re-verifiable
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Index("actions_ward_seq", "ward_code", "server_seq"),
+    sa.Index("actions_dossier_seq", "dossier_id", "server_seq"),
+    sa.Index("actions_device_seq", "device_id", "server_seq"),
+    sqlite_autoincrement=True,  # a server_seq is never reused
+)
+
+# Items refused for a reason other than their integrity (another ward's dossier, unknown kind...).
+# Their hash and chain were sound, so they stay in the device's chain: one refusal does not
+# make every later action of that counter fail the chain check.
+rejected_actions = sa.Table(
+    "rejected_actions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("action_id", sa.String(64), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("ward_code", sa.String(8), nullable=False),  # the device's ward
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("device_id", "action_id", name="rejected_device_action"),
+)
+
+# The last hash of each chain the server holds (each counter's, and the district's own).
+chain_heads = sa.Table(
+    "chain_heads", metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+reference = sa.Table(
+    "reference", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("version", sa.String(64), nullable=False, unique=True),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),  # canonical JSON, without "version"
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+access_log = sa.Table(
+    "access_log", metadata,
+    sa.Column("id", BigSeq, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("route", sa.String(200), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("principal", sa.String(10)),  # "device", "admin" or NULL (no valid token)
+    sa.Column("device_id", sa.String(64)),
+    sa.Column("ward_code", sa.String(8)),
+    sa.Column("client", sa.String(64)),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Index("access_log_at", "at"),
+    sa.Index("access_log_ward_at", "ward_code", "at"),
+)
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def default_database_url() -> str:
+    return os.environ.get(DB_ENV) or DEFAULT_DB_URL
+
+
+def normalise_url(url: str) -> str:
+    """``sqlite:///x``, ``postgresql+psycopg://...``; a bare path means a SQLite file and
+    ``postgres://`` / ``postgresql://`` mean psycopg 3 (the driver this package installs)."""
+    url = (url or "").strip()
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+_sqlite_locks: dict[str, threading.Lock] = {}
+_sqlite_locks_guard = threading.Lock()
+
+
+def _process_lock(key: str) -> threading.Lock:
+    with _sqlite_locks_guard:
+        return _sqlite_locks.setdefault(key, threading.Lock())
+
+
+_RETRY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialisation failure, lock not available
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _RETRY_SQLSTATES:
+        return True
+    return "database is locked" in str(orig or exc).lower()
+
+
+class Database:
+    """The engine plus the one way to write: ``db.write(fn)`` runs ``fn(conn)`` in a single
+    transaction, serialised on SQLite and retried on PostgreSQL deadlocks."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        parsed = make_url(self.url)
+        self.backend = parsed.get_backend_name()
+        if self.backend == "sqlite":
+            database = parsed.database or ""
+            memory = database in ("", ":memory:")
+            if not memory:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+            if memory:
+                kwargs["poolclass"] = StaticPool
+            else:
+                kwargs.update(pool_size=8, max_overflow=32, pool_timeout=60)
+            self.engine: Engine = sa.create_engine(parsed, **kwargs)
+            self._lock = _process_lock(str(Path(database).resolve()) if not memory else f"mem:{id(self)}")
+            event.listen(self.engine, "connect", _sqlite_on_connect)
+            event.listen(self.engine, "begin", _sqlite_on_begin)
+        elif self.backend == "postgresql":
+            self.engine = sa.create_engine(parsed, pool_size=10, max_overflow=40, pool_timeout=60,
+                                           pool_pre_ping=True)
+            self._lock = None
+        else:
+            raise ValueError(f"Chỉ hỗ trợ SQLite hoặc PostgreSQL, không hỗ trợ “{self.backend}”.")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+        def stamp(conn: Connection) -> None:
+            row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
+            if row is None:
+                conn.execute(_insert_ignore(conn, meta, ["key"]).values(key="schema_version",
+                                                                        value=str(SCHEMA_VERSION)))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise SchemaTooNew(
+                    f"Cơ sở dữ liệu có phiên bản cấu trúc {row[0]}, mới hơn phần mềm này ({SCHEMA_VERSION}). "
+                    "Hãy cập nhật desk-district.")
+
+        self.write(stamp)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def write(self, fn: Callable[[Connection], T], *, attempts: int = 5) -> T:
+        for attempt in range(1, attempts + 1):
+            try:
+                if self._lock is not None:
+                    with self._lock:
+                        return self._write_once(fn)
+                return self._write_once(fn)
+            except (OperationalError, DBAPIError) as exc:
+                if attempt == attempts or not _retryable(exc):
+                    raise
+                log.warning("write retried after %s (attempt %d)", type(exc.orig).__name__, attempt)
+                time.sleep(0.02 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    def _write_once(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(desk_write=True)
+            with conn.begin():
+                return fn(conn)
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event below issues BEGIN itself
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("desk_write") else "BEGIN")
+
+
+def _insert_ignore(conn: Connection, table: sa.Table, index_elements: list[str]):  # noqa: ANN202
+    """``INSERT ... ON CONFLICT (...) DO NOTHING`` in the connection's own dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+insert_ignore = _insert_ignore

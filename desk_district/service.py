@@ -1,0 +1,594 @@
+"""What the district server does, independent of HTTP: enrolment, tokens, push, pull,
+district actions, reference data and the figures of the overview.
+
+Every write goes through ``Database.write`` (one transaction). Locks are taken in one order
+everywhere (ward row, chain head, dossier rows by id, device row) so PostgreSQL never
+deadlocks on our own writes; on SQLite the process-wide lock serialises writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from desk_app.models.clock import VN_TZ
+from desk_app.models.dossier_code import validate_counter_no, validate_ward_code
+from desk_app.models.errors import DomainError, IllegalTransition, ValidationError
+from desk_app.models.journal import GENESIS_HASH, Action, action_hash, canonical_json, new_id, seal, verify_chain
+from desk_app.models.lifecycle import ACTION_KINDS, OPEN_STATUSES, DossierState, apply
+from desk_app.models.text import clean_text
+
+from .db import (
+    Database,
+    access_log,
+    actions,
+    admin_tokens,
+    chain_heads,
+    devices,
+    dossiers,
+    enrollment_codes,
+    insert_ignore,
+    reference,
+    rejected_actions,
+    wards,
+)
+from .errors import (
+    MSG_DEVICE_MISMATCH,
+    MSG_ENROLL_REFUSED,
+    MSG_NOT_A_DEVICE,
+    MSG_NOT_ADMIN,
+    ApiError,
+    forbidden,
+    unauthorized,
+)
+from .schemas import MAX_BATCH
+
+DISTRICT_DEVICE = "district"
+RESERVED_DEVICE_IDS = {DISTRICT_DEVICE, "admin", "server"}
+COUNTER_KINDS = frozenset(ACTION_KINDS)
+DISTRICT_KINDS = ("transfer_received", "transfer_returned", "official_code_assigned", "note")
+ENROLL_CODE_DAYS = 7
+CLOCK_TOLERANCE = timedelta(minutes=10)
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a bearer token belongs to: a counter device of one ward, or a district admin."""
+
+    kind: str  # "device" | "admin"
+    name: str
+    device_id: str | None = None
+    ward_code: str | None = None
+    counter: int | None = None
+
+    @property
+    def is_device(self) -> bool:
+        return self.kind == "device"
+
+
+# -- tokens -----------------------------------------------------------------------------------
+def authenticate(db: Database, token: str) -> Principal | None:
+    """The principal of a bearer token, or None for an unknown or revoked one."""
+    if not token or len(token) > 256 or not token.isascii():
+        return None
+    digest = sha256(token)
+    with db.read() as conn:
+        row = conn.execute(sa.select(devices).where(devices.c.token_sha256 == digest)).mappings().first()
+        if row is not None:
+            if row["revoked"]:
+                return None
+            return Principal("device", row["name"], row["id"], row["ward_code"], row["counter"])
+        row = conn.execute(sa.select(admin_tokens).where(admin_tokens.c.token_sha256 == digest)).mappings().first()
+        if row is not None and not row["revoked"]:
+            return Principal("admin", row["name"])
+    return None
+
+
+def require_device(principal: Principal) -> Principal:
+    if not principal.is_device:
+        raise forbidden(MSG_NOT_A_DEVICE)
+    return principal
+
+
+def require_admin(principal: Principal) -> Principal:
+    if principal.kind != "admin":
+        raise forbidden(MSG_NOT_ADMIN)
+    return principal
+
+
+def create_admin_token(db: Database, name: str = "district-admin", *, now: datetime | None = None) -> str:
+    token = "adm_" + secrets.token_urlsafe(32)
+    name = clean_text(name) or "district-admin"
+    db.write(lambda conn: conn.execute(admin_tokens.insert().values(
+        name=name[:100], token_sha256=sha256(token), created_at=now or utcnow())))
+    return token
+
+
+# -- wards and enrolment ------------------------------------------------------------------------
+def new_enrollment_code() -> str:
+    return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(4))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def create_enrollment_code(db: Database, ward_code: str, counter: int | str, *, ward_name: str | None = None,
+                           now: datetime | None = None, days: int = ENROLL_CODE_DAYS) -> tuple[str, dict[str, Any]]:
+    """A one-time code for counter ``counter`` of ``ward_code`` (the ward is created if new).
+    Returns the code (shown once, stored only as its hash) and the ward row."""
+    ward_code = validate_ward_code(ward_code)
+    counter = validate_counter_no(counter)
+    now = now or utcnow()
+    name = clean_text(ward_name or "")
+    if ward_name is not None and len(name) < 3:
+        raise ValidationError("Tên phường/xã quá ngắn.", field="ward_name")
+    code = new_enrollment_code()
+
+    def work(conn: Connection) -> dict[str, Any]:
+        conn.execute(insert_ignore(conn, wards, ["code"]).values(
+            code=ward_code, name=name or f"Phường/xã {ward_code}", created_at=now))
+        if name:
+            conn.execute(wards.update().where(wards.c.code == ward_code).values(name=name))
+        conn.execute(enrollment_codes.insert().values(
+            ward_code=ward_code, counter=counter, code_sha256=sha256(normalise_code(code)),
+            created_at=now, expires_at=now + timedelta(days=days)))
+        return dict(conn.execute(sa.select(wards).where(wards.c.code == ward_code)).mappings().one())
+
+    return code, db.write(work)
+
+
+def enroll(db: Database, *, ward_code: str, counter: int, code: str, device_id: str, device_name: str,
+           paper_key: str | None, now: datetime) -> dict[str, Any]:
+    if device_id.lower() in RESERVED_DEVICE_IDS:
+        raise ApiError(422, "bad_request", "Mã máy này được máy chủ dành riêng; hãy dùng mã máy của quầy.")
+    digest = sha256(normalise_code(code))
+    token = secrets.token_urlsafe(32)
+
+    def work(conn: Connection) -> dict[str, Any]:
+        ward = conn.execute(sa.select(wards).where(wards.c.code == ward_code).with_for_update()).mappings().first()
+        if ward is None:
+            raise forbidden(MSG_ENROLL_REFUSED)
+        row = conn.execute(sa.select(enrollment_codes).where(enrollment_codes.c.code_sha256 == digest)
+                           .with_for_update()).mappings().first()
+        if (row is None or row["ward_code"] != ward_code or row["counter"] != counter or row["used"]
+                or row["cancelled_at"] is not None or row["expires_at"] <= now):
+            raise forbidden(MSG_ENROLL_REFUSED)
+        existing = conn.execute(sa.select(devices).where(devices.c.id == device_id)).mappings().first()
+        if existing is not None and existing["ward_code"] != ward_code:
+            raise forbidden("Máy này đã được đăng ký cho một phường/xã khác; không thể chuyển sang đơn vị này.")
+        # One device per counter: a replacement PC revokes the one it replaces.
+        conn.execute(devices.update().where(
+            devices.c.ward_code == ward_code, devices.c.counter == counter, devices.c.id != device_id,
+            devices.c.revoked == sa.false()).values(revoked=True, revoked_at=now))
+        values = dict(ward_code=ward_code, counter=counter, name=clean_text(device_name)[:200],
+                      token_sha256=sha256(token), revoked=False, revoked_at=None, enrolled_at=now)
+        if existing is None:
+            conn.execute(devices.insert().values(id=device_id, **values))
+        else:  # the same PC enrolled again (lost its token): its chain goes on
+            conn.execute(devices.update().where(devices.c.id == device_id).values(**values))
+        conn.execute(insert_ignore(conn, chain_heads, ["device_id"]).values(
+            device_id=device_id, hash=GENESIS_HASH, updated_at=now))
+        used = conn.execute(enrollment_codes.update().where(
+            enrollment_codes.c.id == row["id"], enrollment_codes.c.used == sa.false()).values(
+            used=True, used_at=now, device_id=device_id))
+        if used.rowcount != 1:
+            raise forbidden(MSG_ENROLL_REFUSED)
+        key = ward["paper_key"]
+        if key is None and paper_key:
+            key = paper_key.lower()
+            conn.execute(wards.update().where(wards.c.code == ward_code).values(paper_key=key))
+        return {"device_token": token, "ward_code": ward_code, "ward_name": ward["name"], "counter": counter,
+                "server_time": now, "paper_key": key}
+
+    return db.write(work)
+
+
+def revoke_counter(db: Database, ward_code: str, counter: int | str, *, now: datetime | None = None) -> int:
+    """Revoke every device of a counter and cancel its unused enrolment codes."""
+    ward_code = validate_ward_code(ward_code)
+    counter = validate_counter_no(counter)
+    now = now or utcnow()
+
+    def work(conn: Connection) -> int:
+        result = conn.execute(devices.update().where(
+            devices.c.ward_code == ward_code, devices.c.counter == counter,
+            devices.c.revoked == sa.false()).values(revoked=True, revoked_at=now))
+        conn.execute(enrollment_codes.update().where(
+            enrollment_codes.c.ward_code == ward_code, enrollment_codes.c.counter == counter,
+            enrollment_codes.c.used == sa.false(), enrollment_codes.c.cancelled_at.is_(None),
+        ).values(cancelled_at=now))
+        return result.rowcount
+
+    return db.write(work)
+
+
+# -- push --------------------------------------------------------------------------------------
+def _lenient_state(journal: Iterable[Action]) -> DossierState:
+    """The dossier's state from its journal in server order. An action the lifecycle does not
+    accept here (a district ``note``, or two devices' actions interleaved differently than on
+    a counter) is kept in the journal and skipped for the projection: the server stores, the
+    counter decides."""
+    state = DossierState()
+    for action in journal:
+        try:
+            state = apply(state, action)
+        except DomainError:
+            continue
+    return state
+
+
+def _journal(conn: Connection, dossier_id: str) -> list[Action]:
+    rows = conn.execute(sa.select(actions.c.content).where(actions.c.dossier_id == dossier_id)
+                        .order_by(actions.c.server_seq)).scalars()
+    return [Action.from_dict(json.loads(content)) for content in rows]
+
+
+def _refresh_projection(conn: Connection, dossier_id: str, now: datetime) -> DossierState:
+    state = _lenient_state(_journal(conn, dossier_id))
+    conn.execute(dossiers.update().where(dossiers.c.id == dossier_id).values(
+        status=state.status, due_at=state.due_at, transferred=state.transferred,
+        official_code=state.official_code, action_count=state.action_count,
+        last_action_at=state.last_action_at, updated_at=now))
+    return state
+
+
+def _lock_ward(conn: Connection, ward_code: str) -> Mapping[str, Any] | None:
+    return conn.execute(sa.select(wards).where(wards.c.code == ward_code).with_for_update()).mappings().first()
+
+
+def _lock_head(conn: Connection, device_id: str, now: datetime) -> str:
+    conn.execute(insert_ignore(conn, chain_heads, ["device_id"]).values(
+        device_id=device_id, hash=GENESIS_HASH, updated_at=now))
+    return conn.execute(sa.select(chain_heads.c.hash).where(chain_heads.c.device_id == device_id)
+                        .with_for_update()).scalar_one()
+
+
+def _set_head(conn: Connection, device_id: str, head: str, now: datetime) -> None:
+    conn.execute(chain_heads.update().where(chain_heads.c.device_id == device_id).values(hash=head, updated_at=now))
+
+
+def _insert_action(conn: Connection, action: Action, ward_code: str, now: datetime) -> int | None:
+    stmt = insert_ignore(conn, actions, ["id"]).values(
+        id=action.id, dossier_id=action.dossier_id, device_id=action.device_id, ward_code=ward_code,
+        kind=action.kind, at=action.at, clerk=action.clerk, counter=action.counter,
+        prev_hash=action.prev_hash, hash=action.hash, content=canonical_json(action.to_dict()), received_at=now,
+    ).returning(actions.c.server_seq)
+    return conn.execute(stmt).scalar()
+
+
+def _result(action_id: str, status: str, server_seq: int | None = None, received_at: datetime | None = None,
+            error: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": action_id, "status": status, "server_seq": server_seq, "received_at": received_at}
+    if error is not None:
+        out["error"] = error
+    return out
+
+
+def _earlier_answer(conn: Connection, device_id: str, item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stored answer for an id already seen (a replay after a lost reply), if any."""
+    row = conn.execute(sa.select(actions.c.server_seq, actions.c.received_at, actions.c.device_id, actions.c.hash)
+                       .where(actions.c.id == item["id"])).first()
+    if row is not None:
+        if row.device_id == device_id and row.hash == item["hash"]:
+            return _result(item["id"], "duplicate", row.server_seq, row.received_at)
+        return _result(item["id"], "rejected",
+                       error="Mã thao tác này đã được dùng cho một thao tác khác trên máy chủ; không lưu trùng.")
+    refused = conn.execute(sa.select(rejected_actions.c.hash, rejected_actions.c.error).where(
+        rejected_actions.c.device_id == device_id, rejected_actions.c.action_id == item["id"])).first()
+    if refused is not None:
+        if refused.hash == item["hash"]:
+            return _result(item["id"], "rejected", error=refused.error)
+        return _result(item["id"], "rejected",
+                       error="Mã thao tác này đã được dùng cho một thao tác khác trên máy chủ; không lưu trùng.")
+    return None
+
+
+def push(db: Database, principal: Principal, device_id: str, items: Sequence[Mapping[str, Any]],
+         now: datetime) -> dict[str, Any]:
+    """Store a batch of one device's actions, in its journal order; one result per item."""
+    require_device(principal)
+    if device_id != principal.device_id:
+        raise forbidden(MSG_DEVICE_MISMATCH)
+    if len(items) > MAX_BATCH:
+        raise ApiError(413, "too_large", f"Mỗi lần gửi tối đa {MAX_BATCH} thao tác; lần này có {len(items)}.")
+    ward_code = principal.ward_code
+    me = principal.device_id
+    assert ward_code is not None and me is not None
+
+    def work(conn: Connection) -> dict[str, Any]:
+        if _lock_ward(conn, ward_code) is None:
+            raise forbidden(MSG_DEVICE_MISMATCH)
+        device = conn.execute(sa.select(devices.c.revoked, devices.c.ward_code).where(devices.c.id == me)).first()
+        if device is None or device.revoked or device.ward_code != ward_code:
+            raise unauthorized()
+        head = _lock_head(conn, me, now)
+        wanted = sorted({item["dossier_id"] for item in items})
+        known: dict[str, str] = {}  # dossier id -> ward code, for dossiers locked in this transaction
+        if wanted:
+            for row in conn.execute(sa.select(dossiers.c.id, dossiers.c.ward_code)
+                                    .where(dossiers.c.id.in_(wanted)).order_by(dossiers.c.id).with_for_update()):
+                known[row.id] = row.ward_code
+        results: list[dict[str, Any]] = []
+        touched: set[str] = set()
+        fresh: list[datetime] = []
+        for item in items:
+            earlier = _earlier_answer(conn, me, item)
+            if earlier is not None:
+                results.append(earlier)
+                continue
+            if item["device_id"] != me:
+                results.append(_result(item["id"], "rejected", error=(
+                    "Thao tác này do một máy khác ghi; mỗi máy chỉ gửi thao tác của chính mình.")))
+                continue
+            action = Action.from_dict(item)
+            problems = verify_chain([action], start_hash=head)
+            if problems:
+                results.append(_result(item["id"], "rejected", error=" ".join(p.message for p in problems)))
+                continue
+            head = action.hash  # sound and next in the chain: it stays in the chain even if refused below
+            error = _refusal(conn, action, principal, known, now)
+            if error is not None:
+                conn.execute(insert_ignore(conn, rejected_actions, ["device_id", "action_id"]).values(
+                    action_id=action.id, device_id=me, ward_code=ward_code, hash=action.hash,
+                    content=canonical_json(action.to_dict()), error=error, received_at=now))
+                results.append(_result(item["id"], "rejected", error=error))
+                continue
+            seq = _insert_action(conn, action, ward_code, now)
+            if seq is None:  # the same id arrived through another request in the meantime
+                results.append(_earlier_answer(conn, me, item) or _result(item["id"], "rejected", error=(
+                    "Mã thao tác này đã được dùng cho một thao tác khác trên máy chủ; không lưu trùng.")))
+                continue
+            results.append(_result(item["id"], "stored", seq, now))
+            touched.add(action.dossier_id)
+            fresh.append(action.at)
+        _set_head(conn, me, head, now)
+        for dossier_id in sorted(touched):
+            _refresh_projection(conn, dossier_id, now)
+        conn.execute(devices.update().where(devices.c.id == me).values(last_sync_at=now))
+        body: dict[str, Any] = {"results": results, "server_time": now}
+        if fresh:
+            newest = max(fresh)
+            if abs(newest - now) > CLOCK_TOLERANCE:
+                body["clock_warning"] = _clock_warning(newest, now)
+        return body
+
+    return db.write(work)
+
+
+def _clock_warning(device_time: datetime, server_time: datetime) -> str:
+    minutes = int(abs((device_time - server_time).total_seconds()) // 60)
+    direction = "nhanh" if device_time > server_time else "chậm"
+    return (f"Giờ trên máy quầy có thể đang {direction} khoảng {minutes} phút so với máy chủ "
+            f"(máy chủ: {server_time.astimezone(VN_TZ):%H:%M %d/%m/%Y}). Nếu các thao tác vừa gửi không phải "
+            "được ghi lúc mất mạng, hãy báo cán bộ tin học chỉnh lại đồng hồ máy tính.")
+
+
+def _refusal(conn: Connection, action: Action, principal: Principal, known: dict[str, str],
+             now: datetime) -> str | None:
+    """Why a sound action cannot be stored (Vietnamese), or None. Creates the dossier on its
+    first action."""
+    if action.kind not in COUNTER_KINDS:
+        return f"Máy chủ không nhận loại thao tác “{action.kind[:40]}”."
+    if action.counter != principal.counter:
+        return (f"Thao tác ghi quầy số {action.counter} nhưng máy này được đăng ký cho quầy số "
+                f"{principal.counter}.")
+    ward = known.get(action.dossier_id)
+    if ward is None:
+        snapshot = action.payload.get("dossier")
+        if not isinstance(snapshot, Mapping) or not snapshot.get("code") or not snapshot.get("procedure_code"):
+            return ("Máy chủ chưa có hồ sơ này: thao tác tạo hồ sơ (có thông tin hồ sơ) phải được gửi trước "
+                    "các thao tác sau của hồ sơ.")
+        conn.execute(insert_ignore(conn, dossiers, ["id"]).values(
+            id=action.dossier_id, ward_code=principal.ward_code, code=str(snapshot["code"])[:64],
+            procedure_code=str(snapshot["procedure_code"])[:64], created_by=principal.device_id,
+            created_at=now, updated_at=now))
+        ward = conn.execute(sa.select(dossiers.c.ward_code).where(dossiers.c.id == action.dossier_id)
+                            .with_for_update()).scalar_one()
+        known[action.dossier_id] = ward
+    if ward != principal.ward_code:
+        return "Hồ sơ này không thuộc phường/xã của máy; máy chủ không nhận thao tác cho hồ sơ của đơn vị khác."
+    return None
+
+
+# -- pull --------------------------------------------------------------------------------------
+def action_out(content: str, server_seq: int) -> dict[str, Any]:
+    return {**json.loads(content), "server_seq": server_seq}
+
+
+def pull(db: Database, principal: Principal, after: int, limit: int, now: datetime) -> dict[str, Any]:
+    """Actions other devices stored on this ward's dossiers, in server order."""
+    require_device(principal)
+    with db.read() as conn:
+        rows = conn.execute(sa.select(actions.c.server_seq, actions.c.content).where(
+            actions.c.ward_code == principal.ward_code, actions.c.device_id != principal.device_id,
+            actions.c.server_seq > after).order_by(actions.c.server_seq).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    touch_device(db, principal, now)
+    return {"actions": [action_out(r.content, r.server_seq) for r in rows],
+            "last_seq": rows[-1].server_seq if rows else after, "more": more}
+
+
+def touch_device(db: Database, principal: Principal, now: datetime) -> None:
+    db.write(lambda conn: conn.execute(devices.update().where(devices.c.id == principal.device_id)
+                                       .values(last_sync_at=now)))
+
+
+# -- district actions ------------------------------------------------------------------------------
+def district_action(db: Database, principal: Principal, dossier_id: str, *, kind: str,
+                    payload: Mapping[str, Any], clerk: str | None, action_id: str | None,
+                    now: datetime) -> dict[str, Any]:
+    """Append a district action to a transferred dossier, sealed into the district's own chain."""
+    require_admin(principal)
+    if kind not in DISTRICT_KINDS:
+        raise ApiError(422, "bad_request", f"Máy chủ không nhận loại thao tác “{kind[:40]}” từ cấp trên.")
+    with db.read() as conn:
+        ward_code = conn.execute(sa.select(dossiers.c.ward_code).where(dossiers.c.id == dossier_id)).scalar()
+    if ward_code is None:
+        raise ApiError(404, "not_found", "Không tìm thấy hồ sơ này trên máy chủ.")
+
+    def work(conn: Connection) -> dict[str, Any]:
+        if action_id is not None:
+            row = conn.execute(sa.select(actions.c.server_seq, actions.c.received_at, actions.c.content,
+                                         actions.c.device_id, actions.c.dossier_id, actions.c.kind)
+                               .where(actions.c.id == action_id)).first()
+            if row is not None:
+                if (row.device_id, row.dossier_id, row.kind) == (DISTRICT_DEVICE, dossier_id, kind):
+                    return {"status": "duplicate", "server_seq": row.server_seq, "received_at": row.received_at,
+                            "action": action_out(row.content, row.server_seq)}
+                raise ApiError(409, "conflict", "Mã thao tác này đã được dùng cho một thao tác khác.")
+        _lock_ward(conn, ward_code)
+        head = _lock_head(conn, DISTRICT_DEVICE, now)
+        dossier = conn.execute(sa.select(dossiers).where(dossiers.c.id == dossier_id).with_for_update()
+                               ).mappings().one()
+        if not dossier["transferred"]:
+            raise ApiError(409, "conflict", "Hồ sơ chưa được chuyển liên thông nên cấp trên chưa thể ghi thao tác.")
+        action = Action(id=action_id or new_id(), dossier_id=dossier_id, kind=kind,
+                        at=now.astimezone(VN_TZ).replace(microsecond=0),
+                        clerk=clean_text(clerk or principal.name)[:100] or DISTRICT_DEVICE, counter=0,
+                        device_id=DISTRICT_DEVICE, payload=_clean_payload(payload))
+        if kind == "note":
+            if not clean_text(str(action.payload.get("text") or "")):
+                raise ApiError(422, "bad_request", "Ghi chú phải có nội dung (payload.text).")
+        else:
+            try:
+                apply(_lenient_state(_journal(conn, dossier_id)), action)
+            except IllegalTransition as exc:
+                raise ApiError(409, "conflict", exc.message) from None
+            except ValidationError as exc:
+                raise ApiError(422, "bad_request", exc.message) from None
+        sealed = seal(action, head)
+        seq = _insert_action(conn, sealed, ward_code, now)
+        if seq is None:
+            raise ApiError(409, "conflict", "Mã thao tác này đã được dùng cho một thao tác khác.")
+        _set_head(conn, DISTRICT_DEVICE, sealed.hash, now)
+        _refresh_projection(conn, dossier_id, now)
+        return {"status": "stored", "server_seq": seq, "received_at": now,
+                "action": {**sealed.to_dict(), "server_seq": seq}}
+
+    return db.write(work)
+
+
+def _clean_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k): clean_text(v) if isinstance(v, str) else v for k, v in payload.items()}
+
+
+# -- reference data ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReferenceSet:
+    version: str
+    body: bytes  # the whole JSON answer, ready to send
+
+
+def publish_reference(db: Database, content: Mapping[str, Any], *, now: datetime | None = None) -> tuple[str, bool]:
+    """Publish ``{"catalogue", "templates", "holiday_overrides", "settings"}`` as a new version,
+    unless it equals the newest one. Returns (version, created)."""
+    now = now or utcnow()
+    text = canonical_json(dict(content))
+    digest = sha256(text)
+
+    def work(conn: Connection) -> tuple[str, bool]:
+        latest = conn.execute(sa.select(reference.c.version, reference.c.content_sha256)
+                              .order_by(reference.c.id.desc()).limit(1)).first()
+        if latest is not None and latest.content_sha256 == digest:
+            return latest.version, False
+        version = f"{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{digest[:12]}"
+        conn.execute(reference.insert().values(version=version, content_sha256=digest, content=text,
+                                               created_at=now))
+        return version, True
+
+    return db.write(work)
+
+
+def latest_reference_version(db: Database) -> str | None:
+    with db.read() as conn:
+        return conn.execute(sa.select(reference.c.version).order_by(reference.c.id.desc()).limit(1)).scalar()
+
+
+def load_reference(db: Database, version: str) -> ReferenceSet:
+    with db.read() as conn:
+        content = conn.execute(sa.select(reference.c.content).where(reference.c.version == version)).scalar_one()
+    body = json.loads(content)
+    body = {"version": version, "catalogue": body.get("catalogue") or {}, "templates": body.get("templates") or [],
+            "holiday_overrides": body.get("holiday_overrides") or [], "settings": body.get("settings") or {}}
+    return ReferenceSet(version, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+# -- access log, figures ----------------------------------------------------------------------------
+def log_access(db: Database, *, at: datetime, method: str, route: str, status: int, principal: Principal | None,
+               client: str | None, duration_ms: int) -> None:
+    db.write(lambda conn: conn.execute(access_log.insert().values(
+        at=at, method=method[:10], route=route[:200], status=status,
+        principal=principal.kind if principal else None,
+        device_id=principal.device_id if principal else None,
+        ward_code=principal.ward_code if principal else None,
+        client=(client or "")[:64] or None, duration_ms=duration_ms)))
+
+
+def ward_stats(db: Database, ward_code: str) -> dict[str, Any] | None:
+    ward_code = validate_ward_code(ward_code)
+    with db.read() as conn:
+        ward = conn.execute(sa.select(wards).where(wards.c.code == ward_code)).mappings().first()
+        if ward is None:
+            return None
+        count = sa.func.count()
+        by_status = {row.status or "": row.n for row in conn.execute(
+            sa.select(dossiers.c.status, count.label("n")).where(dossiers.c.ward_code == ward_code)
+            .group_by(dossiers.c.status))}
+        return {
+            "ward_code": ward_code, "ward_name": ward["name"],
+            "dossiers": sum(by_status.values()),
+            "actions": conn.execute(sa.select(count).select_from(actions)
+                                    .where(actions.c.ward_code == ward_code)).scalar_one(),
+            "rejected": conn.execute(sa.select(count).select_from(rejected_actions)
+                                     .where(rejected_actions.c.ward_code == ward_code)).scalar_one(),
+            "by_status": by_status,
+            "devices": conn.execute(sa.select(count).select_from(devices).where(
+                devices.c.ward_code == ward_code, devices.c.revoked == sa.false())).scalar_one(),
+        }
+
+
+def overview(db: Database, now: datetime) -> list[dict[str, Any]]:
+    """Per ward: its counters with last sync, items received today (Vietnam day), overdue and
+    transferred-waiting dossier counts. Figures only: no citizen data."""
+    local = now.astimezone(VN_TZ)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    count = sa.func.count()
+    with db.read() as conn:
+        ward_rows = conn.execute(sa.select(wards).order_by(wards.c.code)).mappings().all()
+        device_rows = conn.execute(sa.select(devices).order_by(devices.c.ward_code, devices.c.counter,
+                                                               devices.c.enrolled_at)).mappings().all()
+        today = dict(conn.execute(sa.select(actions.c.ward_code, count).where(actions.c.received_at >= day_start)
+                                  .group_by(actions.c.ward_code)).all())
+        overdue = dict(conn.execute(sa.select(dossiers.c.ward_code, count).where(
+            dossiers.c.status.in_(OPEN_STATUSES), dossiers.c.due_at < now).group_by(dossiers.c.ward_code)).all())
+        waiting = dict(conn.execute(sa.select(dossiers.c.ward_code, count).where(
+            dossiers.c.status == "transferred").group_by(dossiers.c.ward_code)).all())
+        totals = dict(conn.execute(sa.select(dossiers.c.ward_code, count).group_by(dossiers.c.ward_code)).all())
+    out = []
+    for ward in ward_rows:
+        code = ward["code"]
+        out.append({
+            "code": code, "name": ward["name"],
+            "devices": [dict(d) for d in device_rows if d["ward_code"] == code],
+            "received_today": today.get(code, 0), "overdue": overdue.get(code, 0),
+            "transferred_waiting": waiting.get(code, 0), "dossiers": totals.get(code, 0),
+        })
+    return out
