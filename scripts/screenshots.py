@@ -1,12 +1,13 @@
-"""Save screenshots of the main screens into docs/screenshots/ (run under Xvfb or offscreen).
+"""Save screenshots of every main screen into docs/screenshots/ (run under Xvfb or offscreen).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py
+    xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,9 +17,26 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desk_app.counter import Counter  # noqa: E402
 from desk_app.demo import DEMO_ACCOUNTS, generate_demo  # noqa: E402
-from desk_app.ui.app import DossierDialog, LoginDialog, MainWindow  # noqa: E402
+from desk_app.models.clock import VN_TZ  # noqa: E402
+from desk_app.printing.papers import Papers  # noqa: E402
+from desk_app.ui.app import LoginDialog, MainWindow, SetupDialog  # noqa: E402
+from desk_app.ui.preview import PdfPreviewDialog  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+NOW = datetime(2026, 11, 23, 10, 15, tzinfo=VN_TZ)
+
+
+class NoPrinter:
+    def print_pdf(self, pdf: bytes, title: str) -> None:
+        pass
+
+
+def shot(app: QApplication, widget, name: str) -> None:
+    widget.show()
+    for _ in range(5):
+        app.processEvents()
+    widget.grab().save(str(OUT / f"{name}.png"))
+    print(f"  {name}.png")
 
 
 def main() -> int:
@@ -29,27 +47,57 @@ def main() -> int:
     app.setFont(font)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ward.sqlite3"
-        generate_demo(path, dossiers=400, seed=1)
-        counter = Counter.open(path)
+        generate_demo(path, dossiers=400, seed=1, end=NOW)
+        counter = Counter.open(path, clock=lambda: NOW)
         login = LoginDialog(counter)
         login.username.setText(DEMO_ACCOUNTS[1][0])
-        login.show()
-        app.processEvents()
-        login.grab().save(str(OUT / "login.png"))
+        shot(app, login, "01-login")
+        login.close()
         counter.login(DEMO_ACCOUNTS[1][0], DEMO_ACCOUNTS[1][3])
-        window = MainWindow(counter)
+        window = MainWindow(counter, printer=NoPrinter(), preview=False)
         window.resize(1366, 768)
-        window.show()
-        app.processEvents()
-        window.grab().save(str(OUT / "main-queues.png"))
-        window.search.setText("nguyen thi")
-        app.processEvents()
-        window.grab().save(str(OUT / "main-search.png"))
-        dialog = DossierDialog(counter, window.model.rows[0].code, window)
-        dialog.show()
-        app.processEvents()
-        dialog.grab().save(str(OUT / "dossier-journal.png"))
+
+        intake = window.intake
+        intake.procedure_search.setText("khai sinh")
+        intake.pick_first_procedure()
+        known = counter.store.query("SELECT id_number FROM citizens WHERE id_number IS NOT NULL LIMIT 1")
+        intake.lookup_citizen(next(known)["id_number"])
+        intake.set_values({"relationship": "Cha", "child.full_name": "Nguyễn Minh An", "child.birth_date": "01/11/2026",
+                           "child.sex": "Nam", "child.birth_place": "Bệnh viện Đa khoa tỉnh Hà Tĩnh"})
+        shot(app, window, "02-intake-birth")
+        intake.form.set_values({"child.birth_date": "31/11/2026"})
+        intake.form.check()
+        shot(app, window, "03-intake-validation")
+        intake.shutdown()
+        intake.reset()
+
+        window.tabs.setCurrentWidget(window.dossiers)
+        window.dossiers.show_queue("overdue")
+        shot(app, window, "04-dossiers-overdue")
+        window.dossiers.show_queue("ready_to_return")
+        row = counter.queue("ready_to_return")
+        if row:
+            window.dossiers.open_dossier(row[0].code)
+        shot(app, window, "05-dossier-detail")
+
+        window.tabs.setCurrentWidget(window.catalogue)
+        shot(app, window, "06-catalogue")
+
+        code = counter.store.query("SELECT code FROM dossiers WHERE status = 'returned' LIMIT 1")
+        paper = Papers(counter).dossier_paper(next(code)["code"], "receipt", record=False)
+        preview = PdfPreviewDialog([paper], NoPrinter())
+        preview.resize(900, 768)
+        shot(app, preview, "07-print-preview")
+        preview.close()
+        window.intake.shutdown()
+        window.close()
         counter.close()
+
+        setup = SetupDialog(Counter.open(Path(tmp) / "new.sqlite3", create=True))
+        setup.fields["ward_name"].setText("Phường Thành Sen")
+        setup.fields["ward_code"].setText("42001")
+        setup.fields["counter_no"].setText("1")
+        shot(app, setup, "08-first-start-setup")
     print(f"Screenshots in {OUT}")
     return 0
 

@@ -170,7 +170,9 @@ class Catalogue:
             name_words = re.findall(r"\w+", proc.search_key)
             if all(any(w.startswith(q.strip(".")) for w in name_words) for q in words):
                 hits.append(proc)
-        return hits
+        # the most specific first: "khai sinh" puts "Đăng ký khai sinh" before the longer
+        # "Đăng ký khai sinh kết hợp nhận cha, mẹ, con"; a code prefix before any name match
+        return sorted(hits, key=lambda p: (not p.code.startswith(code_query), len(p.name)))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"version": self.version}

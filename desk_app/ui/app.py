@@ -193,10 +193,10 @@ class MainWindow(QMainWindow):
             network = f"Mất kết nối: {self.last_report.error}"
         else:
             network = "Đã kết nối máy chủ huyện"
-        when = f"lần cuối {datetime.fromisoformat(last):%H:%M %d/%m/%Y}" if last else "chưa đồng bộ lần nào"
+        when = f"lần cuối {datetime.fromisoformat(last):%H:%M %d/%m/%Y}" if last else "chưa lần nào"
         attention = f"  |  Cần xử lý: {state['attention']}" if state["attention"] else ""
         self.status_label.setText(f"Cán bộ: {clerk}  |  {network}  |  Chờ đồng bộ: {state['pending']}"
-                                  f"{attention}  |  Đồng bộ {when}")
+                                  f"{attention}  |  Đồng bộ: {when}")
 
     def start_sync(self) -> None:
         """The background sync, when this counter is enrolled with a district server."""
