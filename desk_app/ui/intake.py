@@ -83,6 +83,7 @@ class IntakeView(QWidget):
         self.template: FormTemplate | None = None
         self.form: TemplateForm | None = None
         self.applicant_form: TemplateForm | None = None
+        self._forms: dict[tuple[str, str], TemplateForm] = {}
         self.draft_id = new_id()
         self.last_view: DossierView | None = None
         self._draft_timer = QTimer(self, singleShot=True, interval=400, timeout=self.save_draft)
@@ -190,16 +191,13 @@ class IntakeView(QWidget):
         self.procedure, self.template = proc, template
         self._clear_forms()
         has_applicant = any(f.id.startswith("applicant.") for f in template.fields)
-        today = self.counter.now().date()
         if not has_applicant:
-            self.applicant_form = TemplateForm(self.counter.templates.latest(APPLICANT_FRAGMENT), today=today)
-            self.applicant_form.changed.connect(self._schedule_draft)
-            self.applicant_form.completed.connect(lambda: self.form and self.form.focus_first())
+            self.applicant_form = self._form_for(self.counter.templates.latest(APPLICANT_FRAGMENT))
             self.forms_box.addWidget(self.applicant_form, 1)
-        self.form = TemplateForm(template, today=today)
-        self.form.changed.connect(self._schedule_draft)
-        self.form.completed.connect(self.papers.setFocus)
+            self.applicant_form.show()
+        self.form = self._form_for(template)
         self.forms_box.addWidget(self.form, 3)
+        self.form.show()
         self.papers.clear()
         chosen = set(papers) if papers is not None else None
         for comp in proc.components:
@@ -219,11 +217,29 @@ class IntakeView(QWidget):
         self._update_buttons()
         self.citizen_search.setFocus()
 
+    def _form_for(self, template: FormTemplate) -> TemplateForm:
+        """Forms are built once per template version and reused (building one takes tens of ms)."""
+        form = self._forms.get(template.key)
+        if form is None:
+            form = TemplateForm(template, today=self.counter.now().date())
+            form.changed.connect(self._schedule_draft)
+            if template.id == APPLICANT_FRAGMENT:
+                form.completed.connect(lambda: self.form and self.form.focus_first())
+            else:
+                form.completed.connect(self.papers.setFocus)
+            self._forms[template.key] = form
+        else:
+            form.blockSignals(True)  # a reset is not typing: no draft for it
+            form.clear()
+            form.blockSignals(False)
+            form.today = self.counter.now().date()
+        return form
+
     def _clear_forms(self) -> None:
         for form in (self.applicant_form, self.form):
             if form is not None:
                 self.forms_box.removeWidget(form)
-                form.deleteLater()
+                form.hide()
         self.applicant_form = self.form = None
 
     # -- citizen ----------------------------------------------------------------------------
