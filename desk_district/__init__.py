@@ -12,7 +12,7 @@ PROTOCOL_VERSION = 1
 __all__ = ["PROTOCOL_VERSION", "create_app"]
 
 
-def create_app(database_url: str):  # noqa: ANN201 - imported lazily so the CLI starts fast
+def create_app(database_url: str, **kwargs):  # noqa: ANN201 - FastAPI is imported only when needed
     from .app import create_app as _create_app
 
-    return _create_app(database_url)
+    return _create_app(database_url, **kwargs)

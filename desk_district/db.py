@@ -285,7 +285,7 @@ class Database:
         def stamp(conn: Connection) -> None:
             row = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).first()
             if row is None:
-                conn.execute(_insert_ignore(conn, meta, ["key"]).values(key="schema_version",
+                conn.execute(insert_ignore(conn, meta, ["key"]).values(key="schema_version",
                                                                         value=str(SCHEMA_VERSION)))
             elif int(row[0]) > SCHEMA_VERSION:
                 raise SchemaTooNew(
@@ -338,7 +338,7 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("desk_write") else "BEGIN")
 
 
-def _insert_ignore(conn: Connection, table: sa.Table, index_elements: list[str]):  # noqa: ANN202
+def insert_ignore(conn: Connection, table: sa.Table, index_elements: list[str]):  # noqa: ANN201
     """``INSERT ... ON CONFLICT (...) DO NOTHING`` in the connection's own dialect."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -346,5 +346,3 @@ def _insert_ignore(conn: Connection, table: sa.Table, index_elements: list[str])
         from sqlalchemy.dialects.sqlite import insert
     return insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
-
-insert_ignore = _insert_ignore

@@ -3,6 +3,7 @@ so that ``/openapi.json`` describes the real contract."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,8 +30,17 @@ class EnrollRequest(_In):
     code: str = Field(min_length=4, max_length=64, description="the one-time code from `desk-district enroll`")
     device_id: str = Field(pattern=ID_PATTERN)
     device_name: str = Field(default="", max_length=200)
-    paper_key: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{32,256}$",
-                                  description="the ward's QR key; the first counter of a ward sets it")
+    paper_key: str | None = Field(default=None, max_length=256,
+                                  description="the ward's QR key (hex); the first counter of a ward sets it")
+
+    @field_validator("paper_key")
+    @classmethod
+    def _hex_key(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None  # a counter that has no key yet
+        if not re.fullmatch(r"[0-9a-fA-F]{32,256}", value):
+            raise ValueError("paper_key must be 32 to 256 hexadecimal digits")
+        return value
 
 
 class EnrollResponse(BaseModel):

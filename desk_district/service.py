@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from desk_app.models.clock import VN_TZ
 from desk_app.models.dossier_code import validate_counter_no, validate_ward_code
 from desk_app.models.errors import DomainError, IllegalTransition, ValidationError
-from desk_app.models.journal import GENESIS_HASH, Action, action_hash, canonical_json, new_id, seal, verify_chain
+from desk_app.models.journal import GENESIS_HASH, Action, canonical_json, new_id, seal, verify_chain
 from desk_app.models.lifecycle import ACTION_KINDS, OPEN_STATUSES, DossierState, apply
 from desk_app.models.text import clean_text
 
