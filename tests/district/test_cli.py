@@ -1,0 +1,188 @@
+"""``desk-district``: the administrator's commands on the live server's own database, and
+``serve`` as a real process over HTTP and HTTPS."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from desk_app.paths import REPO_ROOT
+from desk_app.sync.client import SyncClient
+from desk_district.cli import main
+
+from .conftest import BIRTH
+
+CATALOGUE = str(REPO_ROOT / "resources" / "catalogue" / "procedures.json")
+TEMPLATES = str(REPO_ROOT / "forms_templates")
+
+
+def cli(capsys, *args: str) -> tuple[int, list[str], str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out.strip().splitlines(), captured.err
+
+
+def test_enroll_prints_the_one_time_code_on_its_last_line(server, make_desk, capsys):
+    rc, lines, _ = cli(capsys, "enroll", "--db", server.db_url, "--ward", "42010", "--counter", "1",
+                       "--ward-name", "Phường Đại Nài")
+    assert rc == 0
+    code = lines[-1]
+    assert re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", code)
+    assert "Phường Đại Nài" in lines[0] and "một lần" in lines[0]
+    desk = make_desk()
+    assert desk.enroll(server, code=code).status_code == 200
+    assert make_desk().enroll(server, code=code).status_code == 403
+
+
+def test_admin_token_reference_stats_and_revoke(server, make_desk, applicant, capsys):
+    rc, lines, _ = cli(capsys, "token", "--db", server.db_url, "--admin", "--name", "Sở Tư pháp")
+    assert rc == 0
+    with server.client(lines[-1]) as http:  # accepted as an admin: the dossier is what is missing
+        assert http.post("/api/v1/district/dossiers/abc/actions",
+                         json={"kind": "note", "payload": {"text": "x"}}).status_code == 404
+
+    rc, lines, _ = cli(capsys, "reference", "--db", server.db_url, "--load", CATALOGUE, "--templates", TEMPLATES)
+    assert rc == 0 and "thủ tục" in lines[0]
+    version = lines[-1]
+    desk = make_desk()
+    desk.enroll(server)
+    with server.client(desk.token) as http:
+        reply = http.get("/api/v1/reference")
+        assert reply.headers["etag"] == f'"{version}"' and len(reply.json()["templates"]) >= 20
+    rc, lines, _ = cli(capsys, "reference", "--db", server.db_url, "--load", CATALOGUE, "--templates", TEMPLATES)
+    assert rc == 0 and lines[-1] == version and lines[0].startswith("Không thay đổi")
+
+    desk.counter.receive(BIRTH, applicant)
+    desk.push(server)
+    rc, lines, _ = cli(capsys, "stats", "--db", server.db_url, "--ward", "42010")
+    assert rc == 0
+    assert {"Hồ sơ: 1", "Thao tác: 1", "Quầy đang hoạt động: 1", "  received: 1"} <= set(lines)
+    rc, lines, _ = cli(capsys, "stats", "--db", server.db_url, "--ward", "42010", "--json")
+    stats = json.loads(lines[-1])
+    assert (stats["dossiers"], stats["actions"], stats["by_status"]) == (1, 1, {"received": 1})
+
+    rc, lines, _ = cli(capsys, "revoke", "--db", server.db_url, "--ward", "42010", "--counter", "1")
+    assert rc == 0 and "Đã thu hồi 1 máy" in lines[-1]
+    assert desk.pull(server).status_code == 401
+    rc, _, _ = cli(capsys, "revoke", "--db", server.db_url, "--ward", "42010", "--counter", "1")
+    assert rc == 1
+
+
+def test_revoke_cancels_unused_codes(server, make_desk, capsys):
+    _, lines, _ = cli(capsys, "enroll", "--db", server.db_url, "--ward", "42010", "--counter", "3")
+    cli(capsys, "revoke", "--db", server.db_url, "--ward", "42010", "--counter", "3")
+    assert make_desk(counter_no=3).enroll(server, code=lines[-1]).status_code == 403
+
+
+def test_bad_input_exits_2_with_a_vietnamese_message(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    for args, words in [
+        (["enroll", "--db", db, "--ward", "12ab", "--counter", "1"], "Mã đơn vị hành chính"),
+        (["enroll", "--db", db, "--ward", "42010", "--counter", "100"], "Số quầy"),
+        (["enroll", "--db", db, "--ward", "42010", "--counter", "1", "--ward-name", "x"], "quá ngắn"),
+        (["stats", "--db", db, "--ward", "42010"], "chưa có phường/xã"),
+        (["reference", "--db", db, "--load", str(tmp_path / "missing.json")], "Không đọc được"),
+        (["serve", "--db", db, "--certfile", str(tmp_path / "c.pem")], "--keyfile"),
+    ]:
+        rc, _, err = cli(capsys, *args)
+        assert rc == 2 and err.startswith("Lỗi: ") and words in err, (args, err)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"version": "1", "procedures": []}', encoding="utf-8")
+    rc, _, err = cli(capsys, "reference", "--db", db, "--load", str(broken))
+    assert rc == 2 and "không có thủ tục" in err
+
+
+def test_default_database_is_the_environment_or_the_current_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DESK_DISTRICT_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "enroll", "--ward", "42010", "--counter", "1")[0] == 0
+    assert (tmp_path / "district.sqlite3").is_file()
+    monkeypatch.setenv("DESK_DISTRICT_DB", str(tmp_path / "elsewhere" / "d.sqlite3"))  # a bare path is SQLite
+    assert cli(capsys, "enroll", "--ward", "42010", "--counter", "1")[0] == 0
+    assert (tmp_path / "elsewhere" / "d.sqlite3").is_file()
+
+
+# -- serve, as a process -----------------------------------------------------------------------------
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(db: str, port: int, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "desk_district", "serve", "--db", db, "--port", str(port),
+                             "--log-level", "warning", *extra], env=env, cwd=REPO_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait(proc: subprocess.Popen, url: str, **kwargs) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.get(url, timeout=2, **kwargs)
+        except (httpx.ConnectError, httpx.ReadError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"server did not start: {proc.communicate()}") from None
+            time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_serve_over_http(tmp_path):
+    port = _port()
+    proc = _serve(f"sqlite:///{tmp_path / 'd.sqlite3'}", port)
+    try:
+        health = _wait(proc, f"http://127.0.0.1:{port}/api/v1/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        assert "server" not in health.headers  # no version banner
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test certificate")
+# desk_app.sync.client passes the CA bundle path as verify=<str>, which httpx 0.28 deprecates
+@pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")
+def test_serve_over_https_and_the_counter_trusts_a_custom_ca(tmp_path, make_desk, capsys):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                           "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+                           "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    db = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    _, lines, _ = cli(capsys, "enroll", "--db", db, "--ward", "42010", "--counter", "1", "--ward-name", "Phường Đại Nài")
+    port = _port()
+    proc = _serve(db, port, "--certfile", str(cert), "--keyfile", str(key))
+    url = f"https://127.0.0.1:{port}"
+    try:
+        trusted = ssl.create_default_context(cafile=str(cert))
+        assert _wait(proc, f"{url}/api/v1/health", verify=trusted).status_code == 200
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(f"{url}/api/v1/health")  # an unknown certificate is refused, not ignored
+        desk = make_desk()
+        answer = SyncClient(desk.path, clock=desk.clock).enroll(url, lines[-1], ca_bundle=str(cert))
+        assert answer["ward_code"] == "42010"
+    finally:
+        _stop(proc)
+

@@ -1,0 +1,66 @@
+"""The counter's own sync client (desk_app.sync.client) against the real district server:
+the two halves of docs/sync-protocol.md agree."""
+
+from __future__ import annotations
+
+from desk_app.paths import resource_path, templates_dir
+from desk_app.sync.client import SyncClient
+from desk_district import service
+from desk_district.cli import build_reference
+
+from .conftest import BIRTH, MARITAL
+
+
+def test_two_counters_and_the_district_sync_through_the_server(server, make_desk, applicant):
+    one, two = make_desk(), make_desk(counter_no=2)
+    clients = {}
+    for desk in (one, two):
+        code = server.enrollment_code(desk.counter.ward_code, desk.counter.counter_no, desk.counter.ward_name)
+        clients[desk.device_id] = SyncClient(desk.path, clock=desk.clock)
+        answer = clients[desk.device_id].enroll(server.base_url, code)
+        assert answer["ward_code"] == "42010" and answer["paper_key"]
+    assert two.counter.store.get_setting("paper_key") == one.counter.store.get_setting("paper_key")
+
+    transferred = one.counter.receive(MARITAL, applicant)
+    one.counter.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    two.counter.receive(BIRTH, {**applicant, "full_name": "Lê Thị Hoa", "id_number": "042190012999"})
+
+    report = clients[one.device_id].sync_once()
+    assert (report.error, report.pushed, report.parked, report.waiting) == (None, 2, 0, 0), report.summary()
+    report = clients[two.device_id].sync_once()
+    assert (report.error, report.pushed, report.pulled) == (None, 1, 2), report.summary()
+    assert two.counter.dossier(transferred.code).status == "transferred"  # the other counter's dossier
+
+    admin = server.admin_token()
+    with server.client(admin) as http:
+        for kind, payload in [("transfer_received", {"unit": "Sở Tư pháp tỉnh Hà Tĩnh"}),
+                              ("transfer_returned", {"from_unit": "Sở Tư pháp tỉnh Hà Tĩnh"})]:
+            reply = http.post(f"/api/v1/district/dossiers/{transferred.id}/actions",
+                              json={"kind": kind, "payload": payload})
+            assert reply.status_code == 201, reply.text
+    service.publish_reference(server.db, build_reference(resource_path("catalogue", "procedures.json"),
+                                                         templates_dir()))
+
+    report = clients[one.device_id].sync_once()
+    assert (report.error, report.pushed, report.pulled, report.reference_updated) == (None, 0, 3, True), \
+        report.summary()
+    assert one.counter.dossier(transferred.code).status == "result_ready"
+    assert one.counter.check() == []  # its own chain and projections are still whole
+    again = clients[one.device_id].sync_once()  # nothing new, and the reference answers 304
+    assert (again.error, again.pushed, again.pulled, again.reference_updated) == (None, 0, 0, False)
+
+    report = clients[two.device_id].sync_once()
+    assert (report.error, report.pulled) == (None, 2)
+    assert two.counter.dossier(transferred.code).status == "result_ready"
+    stats = service.ward_stats(server.db, "42010")
+    assert (stats["dossiers"], stats["actions"], stats["rejected"]) == (2, 5, 0)
+
+
+def test_a_revoked_counter_is_told_to_enrol_again(server, make_desk, applicant):
+    desk = make_desk()
+    client = SyncClient(desk.path, clock=desk.clock)
+    client.enroll(server.base_url, server.enrollment_code("42010", 1, "Phường Đại Nài"))
+    desk.counter.receive(BIRTH, applicant)
+    service.revoke_counter(server.db, "42010", 1)
+    report = client.sync_once()
+    assert report.error and "thu hồi" in report.error and report.waiting == 1  # nothing lost
