@@ -109,9 +109,13 @@ def open_database(path: Path | str, *, create: bool = True) -> sqlite_utils.Data
 
 def migrate(conn: sqlite3.Connection, current: int) -> None:
     for number in range(current, SCHEMA_VERSION):
+        step = MIGRATIONS[number]
         with transaction(conn):
-            for statement in _split_sql(MIGRATIONS[number]):
-                conn.execute(statement)
+            if callable(step):
+                step(conn)
+            else:
+                for statement in _split_sql(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
 
 

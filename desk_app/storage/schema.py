@@ -1,11 +1,30 @@
 """The counter database schema as ordered migrations (``PRAGMA user_version``).
 
-Never edit a released migration: add the next one.
+Never edit a released migration: add the next one. A migration is SQL, or a function of the
+connection when it needs Python (run inside the migration's transaction).
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+import sqlite3
+from typing import Callable
+
+from ..models.text import fold
+
+
+def _name_keys(conn: sqlite3.Connection) -> None:
+    """3: a B-tree key of the folded name ("nguyen van duc"), so a name typed from its start is
+    found by an index range in well under a millisecond on a million dossiers (FTS5 must read
+    the doclist of "nguyen", four in ten rows, for the same query)."""
+    conn.create_function("fold_name", 1, lambda text: fold(text or ""), deterministic=True)
+    conn.execute("ALTER TABLE dossiers ADD COLUMN name_key TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE citizens ADD COLUMN name_key TEXT NOT NULL DEFAULT ''")
+    conn.execute("UPDATE dossiers SET name_key = fold_name(applicant_name)")
+    conn.execute("UPDATE citizens SET name_key = fold_name(full_name)")
+    conn.execute("CREATE INDEX dossiers_name_key ON dossiers(name_key, num DESC)")
+    conn.execute("CREATE INDEX citizens_name_key ON citizens(name_key, num DESC)")
+
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 1: the first schema
     """
     CREATE TABLE settings (
@@ -195,6 +214,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX drafts_clerk ON drafts(clerk, updated_at);
     """,
+    _name_keys,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,7 +21,7 @@ from ..models.calendar import DayOverride
 from ..models.catalogue import Catalogue, parse_catalogue
 from ..models.journal import GENESIS_HASH, Action, canonical_json, new_id, seal
 from ..models.lifecycle import DossierState
-from ..models.text import fold
+from ..models.text import fold, nfc
 from .db import open_database, transaction
 
 
@@ -39,6 +39,12 @@ def search_text(*parts: Any) -> str:
 
 
 _DIGITS_ONLY = re.compile(r"^[\d\s.\-+]+$")
+_CODE_LIKE = re.compile(r"^\d{3,8}-Q\d|^[\w.]*\d[\w.]*-\d{4,}", re.IGNORECASE)  # 42010-Q01-…, 000.17.22.H56-2611…
+
+
+def name_key(name: str | None) -> str:
+    """The folded name with single spaces: "Nguyễn  Văn Đức" -> "nguyen van duc"."""
+    return " ".join(fold(name or "").split())
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -282,26 +288,23 @@ class Store:
             text = search_text(values["full_name"], values["id_number"], values["phone"])
             self.conn.execute(
                 "UPDATE citizens SET id_number=?, full_name=?, birth_date=?, sex=?, phone=?, email=?, "
-                "address=?, data=?, search_text=?, updated_at=? WHERE id=?",
-                (*[values[c] for c in columns], canonical_json(merged), text, now.isoformat(), existing["id"]),
+                "address=?, data=?, search_text=?, name_key=?, updated_at=? WHERE id=?",
+                (*[values[c] for c in columns], canonical_json(merged), text, name_key(values["full_name"]),
+                 now.isoformat(), existing["id"]),
             )
             return existing["id"]
         citizen_id = citizen.get("id") or new_id()
         self.conn.execute(
             "INSERT INTO citizens(id, id_number, full_name, birth_date, sex, phone, email, address, data, "
-            "search_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (citizen_id, *[values[c] for c in columns], canonical_json(extra), text, now.isoformat(), now.isoformat()),
+            "search_text, name_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (citizen_id, *[values[c] for c in columns], canonical_json(extra), text, name_key(values["full_name"]),
+             now.isoformat(), now.isoformat()),
         )
         return citizen_id
 
     def search_citizens(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        match = fts_query(query)
-        if match is None:
-            return []
-        return list(self.query(
-            "SELECT c.id, c.id_number, c.full_name, c.birth_date, c.sex, c.phone, c.address FROM citizen_fts "
-            "JOIN citizens c ON c.num = citizen_fts.rowid WHERE citizen_fts MATCH ? "
-            "ORDER BY citizen_fts.rowid DESC LIMIT ?", [match, limit]))
+        columns = "c.num, c.id, c.id_number, c.full_name, c.birth_date, c.sex, c.phone, c.address"
+        return self._search("citizens", "citizen_fts", columns, query, limit)
 
     # -- dossiers and their journal ----------------------------------------------------
     def next_sequence(self, day_key: str) -> int:
@@ -317,14 +320,15 @@ class Store:
         self.conn.execute(
             "INSERT INTO dossiers(id, code, official_code, procedure_code, applicant_id, applicant_name, "
             "applicant_id_number, applicant_phone, template_id, template_version, "
-            "created_at, status, last_action_at, search_text) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+            "created_at, status, last_action_at, search_text, name_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
             (
                 row["id"], row["code"], row.get("official_code"), row["procedure_code"], row.get("applicant_id"),
                 row["applicant_name"], row.get("applicant_id_number"), row.get("applicant_phone"),
                 row.get("template_id"), row.get("template_version"), row["created_at"], row["created_at"],
                 search_text(row["code"], row.get("official_code"), row["applicant_name"],
                             row.get("applicant_id_number"), row.get("applicant_phone")),
+                name_key(row["applicant_name"]),
             ),
         )
 
@@ -394,13 +398,41 @@ class Store:
         return DossierRow.from_row(row) if row else None
 
     def search_dossiers(self, query: str, limit: int = 50) -> list[DossierRow]:
-        """Name without diacritics (prefix), CCCD, phone or code; newest first. Never raises on any text."""
-        match = fts_query(query)
-        if match is None:
-            return []
-        return [DossierRow.from_row(r) for r in self.query(
-            "SELECT d.* FROM dossier_fts JOIN dossiers d ON d.num = dossier_fts.rowid "
-            "WHERE dossier_fts MATCH ? ORDER BY dossier_fts.rowid DESC LIMIT ?", [match, limit])]
+        """Name without diacritics (prefix), CCCD, phone or code. Never raises on any text."""
+        return [DossierRow.from_row(r) for r in self._search("dossiers", "dossier_fts", "d.*", query, limit)]
+
+    def _search(self, table: str, fts: str, columns: str, query: str, limit: int) -> list[dict[str, Any]]:
+        """Fast paths first, FTS5 for the rest:
+        a dossier code (ours or the official one) by its unique index; a name typed from its
+        start by the name key's index (alphabetical, newest first within a name); then FTS5
+        (any word order, per-word prefixes, CCCD, phone), newest first."""
+        alias = table[0]
+        text = nfc(query or "").strip()
+        if table == "dossiers" and _CODE_LIKE.match(text):
+            upper = text.upper()
+            rows = list(self.query(
+                "SELECT d.* FROM dossiers d WHERE d.code >= ? AND d.code < ? UNION "
+                "SELECT d.* FROM dossiers d WHERE d.official_code >= ? AND d.official_code < ? LIMIT ?",
+                [upper, upper + "\U0010ffff", text, text + "\U0010ffff", limit]))
+            if rows:
+                return rows
+        out: list[dict[str, Any]] = []
+        key = name_key(text)
+        if key and not key[0].isdigit():
+            out = list(self.query(
+                f"SELECT {columns} FROM {table} {alias} WHERE {alias}.name_key >= ? AND {alias}.name_key < ? "
+                f"ORDER BY {alias}.name_key, {alias}.num DESC LIMIT ?", [key, key + "\U0010ffff", limit]))
+        match = fts_query(text)
+        if len(out) < limit and match is not None:
+            seen = {r["num"] for r in out}
+            for row in self.query(
+                    f"SELECT {columns} FROM {fts} JOIN {table} {alias} ON {alias}.num = {fts}.rowid "
+                    f"WHERE {fts} MATCH ? ORDER BY {fts}.rowid DESC LIMIT ?", [match, limit]):
+                if row["num"] not in seen:
+                    out.append(row)
+                    if len(out) >= limit:
+                        break
+        return out
 
     def dossiers_by_status(self, statuses: Iterable[str], limit: int = 500) -> list[DossierRow]:
         statuses = list(statuses)
