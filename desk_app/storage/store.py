@@ -48,18 +48,18 @@ def name_key(name: str | None) -> str:
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
-def fts_query(query: str) -> str | None:
-    """Turn anything a clerk types into a safe FTS5 prefix query, or None for nothing to search.
+def fts_query(query: str, *, last_only: bool = False) -> str | None:
+    """Turn anything a clerk types into a safe FTS5 query, or None for nothing to search.
 
-    Every token is quoted (punctuation can never reach the FTS grammar) and
-    matched as a prefix; tokens are ANDed. A number typed with separators
-    ("0912 345 678", "+84 912 345 678") is also searched as one number, and
-    still as its parts ("261123-0001", the tail of a dossier code).
+    Every token is quoted (punctuation can never reach the FTS grammar); tokens are ANDed and
+    matched as prefixes (with ``last_only``, only the last one: the word still being typed). A
+    number typed with separators ("0912 345 678", "+84 912 345 678") is also searched as one
+    number, and still as its parts ("261123-0001", the tail of a dossier code).
     """
     tokens = [t for t in _TOKEN.findall(fold(query or "")) if t][:12]
     if not tokens:
         return None
-    parts = " ".join(f'"{t}"*' for t in tokens)
+    parts = " ".join(f'"{t}"' if last_only and i < len(tokens) - 1 else f'"{t}"*' for i, t in enumerate(tokens))
     if _DIGITS_ONLY.match(query) and len(tokens) > 1:
         digits = "".join(tokens)
         if digits.startswith("84") and len(digits) in (11, 12):
@@ -422,16 +422,18 @@ class Store:
             out = list(self.query(
                 f"SELECT {columns} FROM {table} {alias} WHERE {alias}.name_key >= ? AND {alias}.name_key < ? "
                 f"ORDER BY {alias}.name_key, {alias}.num DESC LIMIT ?", [key, key + "\U0010ffff", limit]))
-        match = fts_query(text)
-        if len(out) < limit and match is not None:
-            seen = {r["num"] for r in out}
-            for row in self.query(
-                    f"SELECT {columns} FROM {fts} JOIN {table} {alias} ON {alias}.num = {fts}.rowid "
-                    f"WHERE {fts} MATCH ? ORDER BY {fts}.rowid DESC LIMIT ?", [match, limit]):
-                if row["num"] not in seen:
-                    out.append(row)
-                    if len(out) >= limit:
-                        break
+        if out:
+            return out  # the name as typed from its start: these are the ones the clerk means
+        # complete words as exact terms (FTS5 reads them lazily, newest first), only the last as a
+        # prefix; when that finds nothing, every word as a prefix ("nguye va du")
+        for match in (fts_query(text, last_only=True), fts_query(text)):
+            if match is None:
+                return []
+            out = list(self.query(
+                f"SELECT {columns} FROM {fts} JOIN {table} {alias} ON {alias}.num = {fts}.rowid "
+                f"WHERE {fts} MATCH ? ORDER BY {fts}.rowid DESC LIMIT ?", [match, limit]))
+            if out:
+                return out
         return out
 
     def dossiers_by_status(self, statuses: Iterable[str], limit: int = 500) -> list[DossierRow]:
