@@ -1,0 +1,929 @@
+"""The clerk's work queues and any dossier: list, details, journal and the actions the status allows.
+
+It only shows and collects: every rule is in ``desk_app.models`` (the buttons ask the
+lifecycle which actions the status allows) and every change goes through
+``desk_app.counter.Counter``. Each action is a method (``do_apology``...) that tests call
+directly; the buttons open small dialogs that collect the input and call those methods.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..counter import QUEUES, Counter, DossierView
+from ..models.deadlines import is_due_soon
+from ..models.errors import DomainError
+from ..models.journal import Action
+from ..models.lifecycle import (
+    ACTION_LABELS,
+    FLAG_LABELS,
+    STATUS_LABELS,
+    DossierState,
+    check_transition,
+    flags as lifecycle_flags,
+)
+from ..models.validation import format_date, parse_date
+from ..printing.papers import FORM_LABELS, Paper, Papers
+from ..printing.render import mask, render_pdf
+from ..storage.store import DossierRow
+from .preview import PdfPreviewDialog, PrinterBackend
+
+# Flags as the list shows them: short, most urgent first.
+SHORT_FLAGS: dict[str, str] = {
+    "needs_apology": "Cần xin lỗi",
+    "overdue": "Quá hạn",
+    "late_without_apology": "Trễ, chưa xin lỗi",
+    "due_soon": "Sắp đến hạn",
+    "notify_citizen": "Cần báo dân",
+    "ready_early": "Xong trước hẹn",
+}
+URGENT_FLAGS = {"overdue", "needs_apology", "late_without_apology"}
+NOTIFY_CHANNELS = ("Điện thoại", "Tin nhắn", "Zalo", "Thư điện tử", "Trực tiếp")
+APOLOGY_CHANNELS = ("Trực tiếp", "Tin nhắn", "Điện thoại", "Thư điện tử")
+# Slips whose step must be in the journal before they exist (as Papers checks).
+_SLIP_AFTER = {"supplement": "supplement_requested", "refusal": "refused", "apology": "apology_issued",
+               "stop_notice": "withdrawn", "control": "transferred"}
+
+
+def fmt_dt(value: datetime | None) -> str:
+    return value.strftime("%H:%M %d/%m/%Y") if value else ""
+
+
+def ordered_flags(flags: Iterable[str]) -> list[str]:
+    present = set(flags)
+    if "needs_apology" in present:
+        present.discard("overdue")  # "cần xin lỗi" already says it is late
+    return [f for f in SHORT_FLAGS if f in present]
+
+
+@dataclass(frozen=True)
+class ActionButton:
+    """One button: its label, the lifecycle action it performs (None: always possible)."""
+
+    key: str
+    label: str
+    kind: str | None
+
+
+ACTIONS: tuple[ActionButton, ...] = (
+    ActionButton("start_processing", "Chuyển xử lý", "processing_started"),
+    ActionButton("transfer", "Chuyển liên thông…", "transferred"),
+    ActionButton("transfer_returned", "Nhận lại kết quả liên thông…", "transfer_returned"),
+    ActionButton("result_ready", "Có kết quả", "result_ready"),
+    ActionButton("notify", "Báo công dân…", "citizen_notified"),
+    ActionButton("return", "Trả kết quả…", "returned"),
+    ActionButton("apology", "Xin lỗi và hẹn lại…", "apology_issued"),
+    ActionButton("withdraw", "Dừng giải quyết…", "withdrawn"),
+    ActionButton("supplement", "Yêu cầu bổ sung…", "supplement_requested"),
+    ActionButton("reprint", "In lại giấy tờ…", None),
+)
+
+
+class DossierListModel(QAbstractTableModel):
+    HEADERS = ("Mã hồ sơ", "Người nộp", "Thủ tục", "Trạng thái", "Hẹn trả", "Cảnh báo")
+
+    def __init__(self, counter: Counter, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.counter = counter
+        self.rows: list[DossierRow] = []
+        self._cells: list[tuple[str, ...]] = []
+        self._flags: list[list[str]] = []
+
+    def row_flags(self, row: DossierRow, now: datetime) -> list[str]:
+        """The lifecycle's flags from the stored projection (no journal replay per row)."""
+        state = DossierState(status=row.status, due_at=row.due_at, apologies=row.apologies,
+                             result_ready_at=row.result_ready_at, notified_at=row.notified_at,
+                             timeliness=row.timeliness)
+        soon = bool(row.due_at and row.status in ("received", "in_progress", "transferred")
+                    and is_due_soon(now, row.due_at, self.counter.calendar))
+        return ordered_flags(lifecycle_flags(state, now, due_soon=soon))
+
+    def set_rows(self, rows: list[DossierRow]) -> None:
+        now = self.counter.now()
+        self.beginResetModel()
+        self.rows = rows
+        self._flags = [self.row_flags(r, now) for r in rows]
+        self._cells = [(r.code, r.applicant_name, self._procedure_name(r.procedure_code),
+                        STATUS_LABELS.get(r.status, r.status), fmt_dt(r.due_at),
+                        ", ".join(SHORT_FLAGS[f] for f in fl)) for r, fl in zip(rows, self._flags)]
+        self.endResetModel()
+
+    def _procedure_name(self, code: str) -> str:
+        try:
+            return self.counter.catalogue.get(code).name
+        except DomainError:
+            return code
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if role == Qt.DisplayRole:
+            return self._cells[r][c]
+        if role == Qt.ToolTipRole:
+            if c == 5 and self._flags[r]:
+                return "\n".join(FLAG_LABELS[f] for f in self._flags[r])
+            if c == 2:
+                return self._cells[r][2]
+        if role == Qt.ForegroundRole and c in (4, 5):
+            fl = set(self._flags[r])
+            if fl & URGENT_FLAGS:
+                return QColor("#b00020")
+            if "due_soon" in fl or "notify_citizen" in fl:
+                return QColor("#9a5b00")
+        if role == Qt.FontRole and c == 5 and set(self._flags[r]) & URGENT_FLAGS:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    def code_at(self, row: int) -> str | None:
+        return self.rows[row].code if 0 <= row < len(self.rows) else None
+
+    def row_of(self, code: str) -> int:
+        for i, r in enumerate(self.rows):
+            if r.code == code:
+                return i
+        return -1
+
+
+class InputDialog(QDialog):
+    """A small form; OK runs ``submit(values)`` and closes only when it succeeded, so a
+    refused action keeps what the clerk typed."""
+
+    def __init__(self, title: str, intro: str, parent: QWidget | None = None, *, ok_text: str = "Đồng ý") -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(520)
+        self.fields: dict[str, QWidget] = {}
+        self.submit: Callable[[dict[str, Any]], object] | None = None
+        self.result_value: object = None
+        layout = QVBoxLayout(self)
+        if intro:
+            label = QLabel(intro)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        self.form = QFormLayout()
+        layout.addLayout(self.form)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.button(QDialogButtonBox.Ok).setText(ok_text)
+        self.buttons.button(QDialogButtonBox.Cancel).setText("Hủy")
+        self.buttons.accepted.connect(self._ok)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def add_line(self, key: str, label: str, text: str = "", placeholder: str = "") -> QLineEdit:
+        w = QLineEdit(text)
+        w.setObjectName(key)
+        w.setPlaceholderText(placeholder)
+        self.form.addRow(label, w)
+        self.fields[key] = w
+        return w
+
+    def add_text(self, key: str, label: str, text: str = "", placeholder: str = "") -> QPlainTextEdit:
+        w = QPlainTextEdit(text)
+        w.setObjectName(key)
+        w.setPlaceholderText(placeholder)
+        w.setTabChangesFocus(True)
+        w.setFixedHeight(90)
+        self.form.addRow(label, w)
+        self.fields[key] = w
+        return w
+
+    def add_choice(self, key: str, label: str, choices: Iterable[tuple[str, Any]], *,
+                   editable: bool = False) -> QComboBox:
+        w = QComboBox()
+        w.setObjectName(key)
+        w.setEditable(editable)
+        for text, data in choices:
+            w.addItem(text, data)
+        self.form.addRow(label, w)
+        self.fields[key] = w
+        return w
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, w in self.fields.items():
+            if isinstance(w, QLineEdit):
+                out[key] = w.text()
+            elif isinstance(w, QPlainTextEdit):
+                out[key] = w.toPlainText()
+            elif isinstance(w, QComboBox):  # typed text when editable, else the item's data
+                out[key] = w.currentText() if w.isEditable() else w.currentData()
+        return out
+
+    def _ok(self) -> None:
+        if self.submit is None:
+            self.accept()
+            return
+        result = self.submit(self.values())
+        if result is not None:
+            self.result_value = result
+            self.accept()
+
+
+class DossiersView(QWidget):
+    """Queues with counts, search, the list, and the selected dossier with its actions."""
+
+    changed = Signal()  # after every recorded action: the main window refreshes its status bar
+
+    def __init__(self, counter: Counter, *, printer: PrinterBackend, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.counter = counter
+        self.printer = printer
+        self.papers = Papers(counter)
+        failed = getattr(printer, "failed", None)  # QtPrinterBackend spools on a thread and reports here
+        if failed is not None:
+            failed.connect(lambda message: QMessageBox.warning(self, "Lỗi máy in", message))
+        self.current: DossierView | None = None
+        self.current_actions: list[Action] = []
+        self.queue_name: str = next(iter(QUEUES))
+        self.preview: PdfPreviewDialog | None = None
+        self._clerk_names: dict[str, str] | None = None
+
+        # -- search
+        self.search_box = QLineEdit()
+        self.search_box.setObjectName("search")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setPlaceholderText("Tìm hồ sơ: tên (gõ không dấu cũng được), CCCD, số điện thoại "
+                                           "hoặc mã hồ sơ   (Ctrl+F)")
+        self._search_timer = QTimer(self, singleShot=True, interval=180)
+        self._search_timer.timeout.connect(self.reload_list)
+        self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_box.installEventFilter(self)
+
+        # -- queues
+        self.queues = QListWidget()
+        self.queues.setObjectName("queues")
+        self.queues.setAccessibleName("Danh sách công việc")
+        for key, label in QUEUES.items():
+            item = QListWidgetItem(label)
+            item.setData(Qt.UserRole, key)
+            self.queues.addItem(item)
+        self.queues.setSpacing(2)
+        self.queues.currentItemChanged.connect(self._queue_chosen)
+        self.queues.itemClicked.connect(self._queue_chosen)  # the same queue again, after a search
+        self.queues.itemActivated.connect(self._queue_chosen)
+        queue_box = QWidget()
+        ql = QVBoxLayout(queue_box)
+        ql.setContentsMargins(0, 0, 0, 0)
+        ql.addWidget(self._caption("Việc cần làm"))
+        ql.addWidget(self.queues)
+
+        # -- list
+        self.model = DossierListModel(counter, self)
+        self.table = QTableView()
+        self.table.setObjectName("dossiers")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list for the actions
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.ElideRight)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        for col in range(len(DossierListModel.HEADERS)):
+            header.setSectionResizeMode(col, QHeaderView.Stretch if col == 2 else QHeaderView.ResizeToContents)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.doubleClicked.connect(lambda index: self._enter_row(index.row()))
+        self.table.installEventFilter(self)
+        self.heading = QLabel("")
+        self.heading.setObjectName("heading")
+        middle = QWidget()
+        ml = QVBoxLayout(middle)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.addWidget(self.heading)
+        ml.addWidget(self.table, 1)
+
+        # -- details
+        self.detail_title = QLabel("Chọn một hồ sơ trong danh sách.")
+        self.detail_title.setObjectName("detail_title")
+        self.detail_title.setWordWrap(True)
+        self.detail_title.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        title_font = self.detail_title.font()
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        title_font.setBold(True)
+        self.detail_title.setFont(title_font)
+        self.detail_fields: dict[str, QLabel] = {}
+        facts = QFormLayout()
+        facts.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        facts.setRowWrapPolicy(QFormLayout.DontWrapRows)
+        facts.setVerticalSpacing(3)
+        for key, label in (("applicant", "Người nộp:"), ("procedure", "Thủ tục:"), ("status", "Trạng thái:"),
+                           ("received", "Tiếp nhận:"), ("due", "Hẹn trả:"), ("flags", "Cảnh báo:")):
+            value = QLabel("")
+            value.setObjectName(f"detail_{key}")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            facts.addRow(label, value)
+            self.detail_fields[key] = value
+
+        self.buttons: dict[str, QPushButton] = {}
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        handlers = {
+            "start_processing": self.do_start_processing, "transfer": self.ask_transfer,
+            "transfer_returned": self.ask_transfer_returned, "result_ready": self.do_result_ready,
+            "notify": self.ask_notify, "return": self.ask_return, "apology": self.ask_apology,
+            "withdraw": self.ask_withdraw, "supplement": self.ask_supplement, "reprint": self.ask_reprint,
+        }
+        for i, action in enumerate(ACTIONS):
+            button = QPushButton(action.label)
+            button.setObjectName(action.key)
+            button.setAutoDefault(True)  # Enter presses the focused button
+            button.setEnabled(False)
+            button.clicked.connect(lambda _checked=False, h=handlers[action.key]: h())
+            grid.addWidget(button, i // 2, i % 2)
+            self.buttons[action.key] = button
+        actions_box = QGroupBox("Thao tác")
+        actions_box.setLayout(grid)
+
+        self.journal = QTableWidget(0, 3)
+        self.journal.setObjectName("journal")
+        self.journal.setHorizontalHeaderLabels(["Thời gian", "Thao tác", "Cán bộ"])
+        self.journal.verticalHeader().setVisible(False)
+        self.journal.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.journal.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.journal.setWordWrap(True)  # the unit, reason or new date is the point of a line
+        self.journal.setTabKeyNavigation(False)
+        self.journal.verticalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        jh = self.journal.horizontalHeader()
+        jh.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        jh.setSectionResizeMode(1, QHeaderView.Stretch)
+        jh.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+
+        details = QWidget()
+        details.setObjectName("details")
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.detail_title)
+        left.addLayout(facts)
+        left.addWidget(actions_box)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self._caption("Nhật ký xử lý"))
+        right.addWidget(self.journal, 1)
+        dl = QHBoxLayout(details)
+        dl.setContentsMargins(0, 4, 0, 0)
+        dl.addLayout(left, 1)
+        dl.addLayout(right, 1)
+
+        work = QSplitter(Qt.Vertical)  # the list above, the selected dossier below
+        work.setChildrenCollapsible(False)
+        work.addWidget(middle)
+        work.addWidget(details)
+        work.setStretchFactor(0, 1)
+        work.setStretchFactor(1, 0)
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(queue_box)
+        splitter.addWidget(work)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([230, 1130])
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search_box)
+        layout.addWidget(splitter, 1)
+
+        # keyboard: Ctrl+F to search; tab order search -> queues -> list -> actions -> journal
+        find = QShortcut(QKeySequence.Find, self)
+        find.setContext(Qt.WidgetWithChildrenShortcut)
+        find.activated.connect(self.focus_search)
+        QWidget.setTabOrder(self.search_box, self.queues)
+        QWidget.setTabOrder(self.queues, self.table)
+        previous: QWidget = self.table
+        for action in ACTIONS:
+            QWidget.setTabOrder(previous, self.buttons[action.key])
+            previous = self.buttons[action.key]
+        QWidget.setTabOrder(previous, self.journal)
+
+        self.queues.blockSignals(True)
+        self.queues.setCurrentRow(0)
+        self.queues.blockSignals(False)
+        self.refresh()
+
+    @staticmethod
+    def _caption(text: str) -> QLabel:
+        label = QLabel(text)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    # -- reading ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Queue counts, the list (keeping the selected dossier) and the details."""
+        self._refresh_counts()
+        keep = self.current.code if self.current else None
+        shown = self.reload_list(select=keep)
+        if keep and shown != keep:  # it left the list (e.g. no longer overdue): still show it
+            self._load_details(keep)
+
+    def _refresh_counts(self) -> None:
+        for i in range(self.queues.count()):
+            item = self.queues.item(i)
+            key = item.data(Qt.UserRole)
+            n = len(self.counter.queue(key, limit=1000))
+            shown = "1000+" if n >= 1000 else str(n)
+            item.setText(f"{QUEUES[key]} ({shown})")
+            font = item.font()
+            font.setBold(n > 0 and key in ("overdue", "needs_apology", "due_today", "due_tomorrow"))
+            item.setFont(font)
+            item.setForeground(QColor("#b00020") if n and key in ("overdue", "needs_apology") else QColor())
+
+    def reload_list(self, select: str | None = None) -> str | None:
+        """Reload the queue or the search results; select ``select`` (else the first row).
+        Returns the code now selected."""
+        self._search_timer.stop()
+        text = self.search_box.text().strip()
+        if text:
+            self.queues.clearSelection()  # the list is no longer that queue
+            rows = self.counter.search(text, limit=200)
+            self.heading.setText(f"Kết quả tìm “{text}”: {len(rows)} hồ sơ")
+        else:
+            current = self.queues.currentItem()
+            if current is not None and not current.isSelected():
+                self.queues.blockSignals(True)
+                current.setSelected(True)
+                self.queues.blockSignals(False)
+            rows = self.counter.queue(self.queue_name, limit=500)
+            self.heading.setText(f"{QUEUES[self.queue_name]}: {len(rows)} hồ sơ")
+        self.model.set_rows(rows)
+        row = self.model.row_of(select) if select else -1
+        if row < 0 and rows and (text or not select):
+            row = 0
+        if row < 0:
+            return None
+        self.table.selectRow(row)  # shows its details through currentRowChanged
+        self.table.scrollTo(self.model.index(row, 0))
+        return self.model.code_at(row)
+
+    def show_queue(self, name: str) -> None:
+        if name not in QUEUES:
+            raise DomainError(f"Không có danh sách “{name}”.", code="not_found")
+        self.queue_name = name
+        keys = [self.queues.item(i).data(Qt.UserRole) for i in range(self.queues.count())]
+        self.queues.blockSignals(True)
+        self.queues.setCurrentRow(keys.index(name))
+        self.queues.blockSignals(False)
+        if self.search_box.text():
+            self.search_box.blockSignals(True)
+            self.search_box.clear()
+            self.search_box.blockSignals(False)
+        self.reload_list()
+
+    def search(self, text: str) -> list[DossierRow]:
+        """Search at once (the box waits a moment after the last key)."""
+        self.search_box.setText(text)
+        self.reload_list()
+        return self.model.rows
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus(Qt.ShortcutFocusReason)
+        self.search_box.selectAll()
+
+    def rows(self) -> list[DossierRow]:
+        return list(self.model.rows)
+
+    def open_dossier(self, code: str) -> DossierView | None:
+        """Show a dossier's details (selecting it in the list when it is there)."""
+        row = self.model.row_of(code)
+        if row >= 0 and self.table.currentIndex().row() != row:
+            self.table.selectRow(row)
+            return self.current
+        return self._load_details(code)
+
+    def _load_details(self, code: str) -> DossierView | None:
+        try:
+            view = self.counter.dossier(code)
+        except DomainError as exc:
+            self.warn(exc)
+            return None
+        self.current = view
+        self.current_actions = self.counter.store.actions_for(view.id)
+        self._show_details()
+        return view
+
+    def _show_details(self) -> None:
+        view, actions = self.current, self.current_actions
+        if view is None:
+            return
+        row, state = view.row, view.state
+        self.detail_title.setText(f"Hồ sơ {view.code}" + (f"  ·  mã cấp trên {row.official_code}"
+                                                          if row.official_code else ""))
+        who = [row.applicant_name]
+        if row.applicant_id_number:
+            who.append(f"CCCD {mask(row.applicant_id_number)}")
+        if row.applicant_phone:
+            who.append(f"ĐT {row.applicant_phone}")
+        self.detail_fields["applicant"].setText(" · ".join(who))
+        self.detail_fields["procedure"].setText(view.procedure.name if view.procedure else row.procedure_code)
+        status = STATUS_LABELS.get(view.status, view.status)
+        if state.supplement_requests:
+            status += " (đã yêu cầu bổ sung 1 lần)"
+        self.detail_fields["status"].setText(status)
+        self.detail_fields["received"].setText(fmt_dt(state.received_at) or "—")
+        due = fmt_dt(state.due_at) or "—"
+        if state.apologies and state.original_due_at and state.original_due_at != state.due_at:
+            due += f" (đã hẹn lại; hẹn đầu {fmt_dt(state.original_due_at)})"
+        if state.returned_at:
+            due += f"; đã trả {fmt_dt(state.returned_at)}"
+        self.detail_fields["due"].setText(due)
+        shown = ordered_flags(view.flags)
+        self.detail_fields["flags"].setText(", ".join(FLAG_LABELS[f] for f in shown) or "—")
+        colour = "#b00020" if set(shown) & URGENT_FLAGS else "#9a5b00"
+        self.detail_fields["flags"].setStyleSheet(f"color: {colour}; font-weight: bold" if shown else "")
+        names = self._clerks()
+        self.journal.setRowCount(len(actions))
+        for i, a in enumerate(actions):
+            what = ACTION_LABELS.get(a.kind, a.kind)
+            detail = self._action_detail(a)
+            cells = (fmt_dt(a.at), f"{what}: {detail}" if detail else what, names.get(a.clerk, a.clerk))
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.journal.setItem(i, col, item)
+        self.journal.scrollToBottom()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        view = self.current
+        for action in ACTIONS:
+            button = self.buttons[action.key]
+            if view is None:
+                button.setEnabled(False)
+                button.setToolTip("")
+                continue
+            if action.kind is None:
+                forms = self.available_papers()
+                button.setEnabled(bool(forms))
+                button.setToolTip("" if forms else "Hồ sơ này chưa có giấy tờ nào để in.")
+                continue
+            try:
+                check_transition(view.state, action.kind)
+            except DomainError as exc:
+                button.setEnabled(False)
+                button.setToolTip(exc.message)  # why not: tooltips show on disabled buttons
+            else:
+                button.setEnabled(True)
+                button.setToolTip("")
+
+    def _clerks(self) -> dict[str, str]:
+        if self._clerk_names is None:
+            self._clerk_names = {c["username"]: c["full_name"] for c in self.counter.store.list_clerks()}
+        return self._clerk_names
+
+    @staticmethod
+    def _action_detail(a: Action) -> str:
+        p = a.payload
+        if a.kind in ("received", "supplemented") and p.get("due_at"):
+            return f"hẹn trả {fmt_dt(datetime.fromisoformat(p['due_at']))}"
+        if a.kind == "transferred":
+            return p.get("to_unit", "")
+        if a.kind == "transfer_received":
+            return p.get("unit", "")
+        if a.kind == "transfer_returned":
+            return f"từ {p['from_unit']}" if p.get("from_unit") else ""
+        if a.kind == "citizen_notified":
+            return p.get("channel", "")
+        if a.kind == "returned":
+            return f"người nhận {p['received_by']}" if p.get("received_by") else ""
+        if a.kind == "apology_issued":
+            new = fmt_dt(datetime.fromisoformat(p["new_due_at"])) if p.get("new_due_at") else ""
+            return f"hẹn mới {new}; {p.get('reason', '')}"
+        if a.kind in ("withdrawn", "refused"):
+            return p.get("reason", "")
+        if a.kind == "supplement_requested":
+            return "; ".join(p.get("items", []))
+        if a.kind == "printed":
+            label = FORM_LABELS.get(p.get("form", ""), p.get("form", ""))
+            return label + (" (bản in lại)" if p.get("copy_kind") == "reprint" else "")
+        if a.kind == "official_code_assigned":
+            return p.get("official_code", "")
+        return p.get("note", "") or ""
+
+    # -- events -------------------------------------------------------------------------------
+    def _queue_chosen(self, item: QListWidgetItem | None, _previous=None) -> None:
+        if item is not None:
+            self.show_queue(item.data(Qt.UserRole))
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        code = self.model.code_at(current.row()) if current.isValid() else None
+        if code:
+            self._load_details(code)
+
+    def _enter_row(self, row: int) -> None:
+        code = self.model.code_at(row)
+        if not code:
+            return
+        if not self.current or self.current.code != code:
+            self._load_details(code)
+        for action in ACTIONS:  # straight to the first thing the clerk can do with it
+            if self.buttons[action.key].isEnabled():
+                self.buttons[action.key].setFocus(Qt.TabFocusReason)
+                return
+        self.journal.setFocus(Qt.TabFocusReason)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.KeyPress:
+            key = event.key()
+            if obj is self.table and key in (Qt.Key_Return, Qt.Key_Enter):
+                self._enter_row(self.table.currentIndex().row())
+                return True
+            if obj is self.search_box:
+                if key in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Down):
+                    self.reload_list()
+                    self.table.setFocus(Qt.TabFocusReason)
+                    return True
+                if key == Qt.Key_Escape and self.search_box.text():
+                    self.search_box.clear()
+                    self.reload_list()
+                    return True
+        return super().eventFilter(obj, event)
+
+    # -- actions: callable from tests, each one database call then a refresh ------------------------
+    def warn(self, exc: DomainError) -> None:
+        QMessageBox.warning(self, "Không thực hiện được", exc.message)
+
+    def _code(self, code: str | None) -> str:
+        if code:
+            return code
+        if self.current is None:
+            raise DomainError("Chưa chọn hồ sơ.", code="no_dossier")
+        return self.current.code
+
+    def _run(self, operation: Callable[[str], DossierView], code: str | None) -> DossierView | None:
+        try:
+            key = self._code(code)
+            view = operation(key)
+        except DomainError as exc:
+            self.warn(exc)
+            return None
+        self.current = view
+        self.refresh()
+        self.changed.emit()
+        return view
+
+    def do_start_processing(self, code: str | None = None) -> DossierView | None:
+        return self._run(lambda k: self.counter.start_processing(k), code)
+
+    def do_transfer(self, to_unit: str, note: str = "", code: str | None = None) -> DossierView | None:
+        return self._run(lambda k: self.counter.transfer(k, to_unit, note=note), code)
+
+    def do_transfer_returned(self, from_unit: str, note: str = "", code: str | None = None) -> DossierView | None:
+        return self._run(lambda k: self.counter.transfer_returned(k, from_unit, note=note), code)
+
+    def do_result_ready(self, code: str | None = None) -> DossierView | None:
+        return self._run(lambda k: self.counter.mark_result_ready(k), code)
+
+    def do_notify(self, channel: str, note: str = "", code: str | None = None) -> DossierView | None:
+        return self._run(lambda k: self.counter.notify_citizen(k, channel, note=note), code)
+
+    def do_return(self, received_by: str = "", note: str = "", *, print_form: str | None = None,
+                  code: str | None = None) -> DossierView | None:
+        """Hand the result over; nothing is printed unless ``print_form`` is chosen."""
+        view = self._run(lambda k: self.counter.return_result(k, received_by=received_by, note=note), code)
+        if view is not None and print_form:
+            self.preview_papers([print_form], code=view.code)
+        return view
+
+    def do_apology(self, reason: str, new_date: str | date, channel: str = "Trực tiếp",
+                   code: str | None = None) -> DossierView | None:
+        """Apology and a new appointment (``new_date`` as dd/mm/yyyy), then the slip's preview."""
+        try:
+            day = parse_date(new_date, field="new_due_at")
+        except DomainError as exc:
+            self.warn(exc)
+            return None
+        view = self._run(lambda k: self.counter.issue_apology(k, reason, day, channel=channel), code)
+        if view is not None:
+            self.preview_papers(["apology"], code=view.code)
+        return view
+
+    def do_withdraw(self, reason: str, code: str | None = None) -> DossierView | None:
+        view = self._run(lambda k: self.counter.withdraw(k, reason), code)
+        if view is not None:
+            self.preview_papers(["stop_notice"], code=view.code)
+        return view
+
+    def do_supplement(self, items: Iterable[str] | str, reason: str, contact: str = "",
+                      code: str | None = None) -> DossierView | None:
+        if isinstance(items, str):
+            items = [line for line in items.splitlines() if line.strip()]
+        items = list(items)
+        view = self._run(lambda k: self.counter.request_supplement(items, reason, dossier=k, contact=contact), code)
+        if view is not None:
+            self.preview_papers(["supplement"], code=view.code)
+        return view
+
+    def do_reprint(self, forms: Iterable[str], code: str | None = None) -> PdfPreviewDialog | None:
+        return self.preview_papers(list(forms), code=code)
+
+    # -- papers -------------------------------------------------------------------------------
+    def available_papers(self, view: DossierView | None = None, actions: list[Action] | None = None) -> list[str]:
+        """The papers this dossier has (what Papers would agree to print)."""
+        view = view or self.current
+        if view is None:
+            return []
+        actions = actions if actions is not None else (self.current_actions if view is self.current
+                                                       else self.counter.store.actions_for(view.id))
+        kinds = {a.kind for a in actions}
+        out = []
+        if view.state.received_at is not None or view.status == "returned":
+            out.append("receipt")
+        if view.row.template_id or (view.procedure and view.procedure.declaration_template):
+            out.append("declaration")
+        out += [form for form, needed in _SLIP_AFTER.items() if needed in kinds]
+        return out
+
+    def paper_label(self, form: str, view: DossierView | None = None) -> str:
+        """What the clerk calls the paper; a declaration by its own title ("Tờ khai đăng ký khai sinh")."""
+        view = view or self.current
+        if form == "declaration" and view is not None:
+            try:
+                title = " ".join(self.papers.template_for(view, form).title.split())
+            except DomainError:
+                return FORM_LABELS[form]
+            return title[:1].upper() + title[1:].lower() if title.isupper() else title
+        return FORM_LABELS.get(form, form)
+
+    def render_paper(self, code: str, form: str) -> Paper:
+        """The paper for the preview (not journaled); marked "Bản in lại" when it was printed before."""
+        paper = self.papers.dossier_paper(code, form, record=False)
+        view = self.counter.dossier(code)
+        if any(a.kind == "printed" and a.payload.get("form") == form for a in self.counter.store.actions_for(view.id)):
+            context = self.papers.dossier_context(view, paper.template, copy_kind="reprint")
+            paper = Paper(render_pdf(paper.template, context), paper.template, paper.filename)
+        return paper
+
+    def preview_papers(self, forms: list[str], code: str | None = None) -> PdfPreviewDialog | None:
+        """Open the preview of ``forms`` (window-modal, not blocking); printing records each paper."""
+        try:
+            key = self._code(code)
+            if not forms:
+                raise DomainError("Chưa chọn giấy tờ nào để in.", code="nothing_to_print")
+            rendered = [(form, self.render_paper(key, form)) for form in forms]
+        except DomainError as exc:
+            self.warn(exc)
+            return None
+        form_of = {id(paper): form for form, paper in rendered}
+
+        def record(paper: Paper) -> None:
+            self.counter.record_print(key, form_of[id(paper)], template_id=paper.template.id,
+                                      template_version=paper.template.version)
+            self.refresh()
+            self.changed.emit()
+
+        if self.preview is not None:
+            self.preview.close()
+        self.preview = PdfPreviewDialog([p for _f, p in rendered], self.printer, self, on_print=record)
+        self.preview.resize(860, max(600, min(1000, (self.window().height() or 900) - 40)))
+        self.preview.open()
+        return self.preview
+
+    # -- dialogs: collect input, then the methods above -------------------------------------------
+    def _ask(self, dialog: InputDialog, submit: Callable[[dict[str, Any]], object]) -> object:
+        dialog.submit = submit
+        dialog.exec()
+        return dialog.result_value
+
+    def _title(self, what: str) -> str:
+        return f"{what} — hồ sơ {self.current.code}" if self.current else what
+
+    def _used_units(self) -> list[str]:
+        try:
+            rows = self.counter.store.query(
+                "SELECT payload FROM actions WHERE kind = 'transferred' ORDER BY seq DESC LIMIT 200")
+            units = [json.loads(r["payload"]).get("to_unit", "") for r in rows]
+        except Exception:  # noqa: BLE001 - suggestions only
+            return []
+        return list(dict.fromkeys(u for u in units if u))[:15]
+
+    def ask_transfer(self) -> None:
+        d = InputDialog(self._title("Chuyển liên thông"), "Hồ sơ được chuyển cho cơ quan khác giải quyết.", self)
+        d.add_choice("to_unit", "Cơ quan nhận:", [(u, u) for u in self._used_units()], editable=True)
+        d.fields["to_unit"].setCurrentText("")
+        d.add_line("note", "Ghi chú:")
+        self._ask(d, lambda v: self.do_transfer(v["to_unit"], v["note"]))
+
+    def ask_transfer_returned(self) -> None:
+        unit = next((a.payload.get("to_unit", "") for a in reversed(self.current_actions)
+                     if a.kind == "transferred"), "")
+        d = InputDialog(self._title("Nhận lại kết quả liên thông"), "Kết quả giải quyết đã về bộ phận một cửa.", self)
+        d.add_line("from_unit", "Nhận từ cơ quan:", unit)
+        d.add_line("note", "Ghi chú:")
+        self._ask(d, lambda v: self.do_transfer_returned(v["from_unit"], v["note"]))
+
+    def ask_notify(self) -> None:
+        d = InputDialog(self._title("Báo công dân đến nhận kết quả"), "", self)
+        d.add_choice("channel", "Cách báo:", [(c, c) for c in NOTIFY_CHANNELS], editable=True)
+        d.add_line("note", "Ghi chú:")
+        self._ask(d, lambda v: self.do_notify(v["channel"], v["note"]))
+
+    def ask_return(self) -> None:
+        name = self.current.row.applicant_name if self.current else ""
+        d = InputDialog(self._title("Trả kết quả"), "", self)
+        d.add_line("received_by", "Người nhận:", name)
+        d.add_line("note", "Ghi chú:")
+        choices = [("Không in", None)] + [(self.paper_label(f), f) for f in self.available_papers()]
+        d.add_choice("print_form", "In kèm:", choices)
+        self._ask(d, lambda v: self.do_return(v["received_by"], v["note"], print_form=v["print_form"]))
+
+    def ask_apology(self) -> None:
+        suggestion = ""
+        if self.current is not None:
+            today = self.counter.now().date()
+            due = self.current.state.due_at.date() if self.current.state.due_at else today
+            suggestion = format_date(self.counter.calendar.next_working_day(max(today, due)))
+        d = InputDialog(self._title("Xin lỗi và hẹn lại ngày trả"),
+                        "Chỉ được hẹn lại một lần. Phiếu xin lỗi ghi rõ lý do và ngày hẹn mới.", self,
+                        ok_text="Ghi và xem phiếu")
+        d.add_text("reason", "Lý do chậm:")
+        d.add_line("new_date", "Ngày hẹn mới:", suggestion, "dd/mm/yyyy")
+        d.add_choice("channel", "Gửi phiếu qua:", [(c, c) for c in APOLOGY_CHANNELS], editable=True)
+        self._ask(d, lambda v: self.do_apology(v["reason"], v["new_date"], v["channel"]))
+
+    def ask_withdraw(self) -> None:
+        d = InputDialog(self._title("Dừng giải quyết hồ sơ"),
+                        "Công dân yêu cầu dừng khi hồ sơ chưa có kết quả. Sau đó in thông báo dừng giải quyết.",
+                        self, ok_text="Ghi và xem thông báo")
+        d.add_text("reason", "Lý do:")
+        self._ask(d, lambda v: self.do_withdraw(v["reason"]))
+
+    def ask_supplement(self) -> None:
+        d = InputDialog(self._title("Yêu cầu bổ sung hồ sơ"),
+                        "Chỉ yêu cầu bổ sung MỘT lần: ghi đủ tất cả nội dung cần bổ sung, mỗi dòng một nội dung.",
+                        self, ok_text="Ghi và xem phiếu")
+        d.add_text("items", "Nội dung cần bổ sung:")
+        d.add_line("reason", "Lý do:")
+        d.add_line("contact", "Liên hệ:")
+        self._ask(d, lambda v: self.do_supplement(v["items"], v["reason"], v["contact"]))
+
+    def ask_reprint(self) -> None:
+        forms = self.available_papers()
+        d = InputDialog(self._title("In lại giấy tờ"), "Chọn các giấy tờ cần in (lượt in được ghi vào nhật ký).",
+                        self, ok_text="Xem trước")
+        chooser = QListWidget()
+        chooser.setObjectName("forms")
+        for i, form in enumerate(forms):
+            item = QListWidgetItem(self.paper_label(form))
+            item.setData(Qt.UserRole, form)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if i == 0 else Qt.Unchecked)
+            chooser.addItem(item)
+        chooser.setFixedHeight(min(8, max(2, len(forms))) * (self.fontMetrics().height() + 10))
+        d.form.addRow(chooser)
+
+        def chosen(_values: dict[str, Any]) -> object:
+            picked = [chooser.item(i).data(Qt.UserRole) for i in range(chooser.count())
+                      if chooser.item(i).checkState() == Qt.Checked]
+            return self.do_reprint(picked)
+
+        self._ask(d, chosen)
