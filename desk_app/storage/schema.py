@@ -215,6 +215,26 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     CREATE INDEX drafts_clerk ON drafts(clerk, updated_at);
     """,
     _name_keys,
+    # 4: outbox counts kept by triggers: the status bar reads them on every change, and counting a
+    # few million rows (a demo ward never synced) took a second
+    """
+    CREATE TABLE outbox_counts (
+        state TEXT PRIMARY KEY,
+        n     INTEGER NOT NULL
+    );
+    INSERT INTO outbox_counts(state, n) VALUES ('pending', 0), ('sending', 0), ('attention', 0);
+    UPDATE outbox_counts SET n = (SELECT count(*) FROM outbox WHERE outbox.state = outbox_counts.state);
+    CREATE TRIGGER outbox_counts_insert AFTER INSERT ON outbox BEGIN
+        UPDATE outbox_counts SET n = n + 1 WHERE state = new.state;
+    END;
+    CREATE TRIGGER outbox_counts_delete AFTER DELETE ON outbox BEGIN
+        UPDATE outbox_counts SET n = n - 1 WHERE state = old.state;
+    END;
+    CREATE TRIGGER outbox_counts_update AFTER UPDATE OF state ON outbox WHEN old.state <> new.state BEGIN
+        UPDATE outbox_counts SET n = n - 1 WHERE state = old.state;
+        UPDATE outbox_counts SET n = n + 1 WHERE state = new.state;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

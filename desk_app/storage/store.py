@@ -470,7 +470,11 @@ class Store:
             self.conn.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
 
     def outbox_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        return self.conn.execute("SELECT coalesce(sum(n), 0) FROM outbox_counts").fetchone()[0]
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Items waiting per state, kept by triggers (no scan of the outbox)."""
+        return dict(self.conn.execute("SELECT state, n FROM outbox_counts").fetchall())
 
     def counts(self) -> dict[str, int]:
         return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]

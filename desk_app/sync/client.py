@@ -336,7 +336,7 @@ def _json(reply: httpx.Response) -> dict[str, Any]:
 
 def outbox_state(store: Store) -> dict[str, Any]:
     """What the status bar and the 'needs attention' list show."""
-    counts = dict(store.conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    counts = store.outbox_counts()
     attention = list(store.query(
         "SELECT o.action_id, o.last_error, a.kind, a.at, d.code FROM outbox o JOIN actions a ON a.id = o.action_id "
         "JOIN dossiers d ON d.id = a.dossier_id WHERE o.state = 'attention' ORDER BY o.seq LIMIT 200"))

@@ -316,3 +316,15 @@ def test_other_applicant_fields_a_form_asks_are_kept(counter, applicant):
     view = counter.receive(BIRTH, {**applicant, "ethnicity": "Tày", "nationality": "Việt Nam"})
     assert view.state.data["applicant"]["ethnicity"] == "Tày"
     assert counter.store.find_citizen(id_number="042090012345")["data"]["ethnicity"] == "Tày"
+
+
+def test_outbox_counts_follow_every_change(counter, applicant):
+    view = counter.receive(BIRTH, applicant)
+    counter.mark_result_ready(view.code)
+    conn = counter.store.conn
+    assert counter.store.outbox_counts() == {"pending": 2, "sending": 0, "attention": 0}
+    conn.execute("UPDATE outbox SET state = 'attention' WHERE seq = (SELECT min(seq) FROM outbox)")
+    conn.execute("DELETE FROM outbox WHERE state = 'pending'")
+    assert counter.store.outbox_counts() == {"pending": 0, "sending": 0, "attention": 1}
+    actual = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+    assert counter.store.outbox_count() == sum(actual.values()) == 1
