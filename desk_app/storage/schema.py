@@ -235,6 +235,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         UPDATE outbox_counts SET n = n + 1 WHERE state = new.state;
     END;
     """,
+    # 5: the "needs attention" list and the push both pick outbox rows by state
+    """
+    CREATE INDEX outbox_state ON outbox(state, seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

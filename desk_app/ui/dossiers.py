@@ -326,6 +326,7 @@ class DossiersView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(40)  # fit columns to the first rows, not all 500 on each refresh
         header.setHighlightSections(False)
         for col in range(len(DossierListModel.HEADERS)):
             header.setSectionResizeMode(col, QHeaderView.Stretch if col == 2 else QHeaderView.ResizeToContents)
