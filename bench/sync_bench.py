@@ -76,12 +76,17 @@ def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(proc.stderr.read().decode(errors="replace")[-2000:])
 
 
+_DATABASES: dict[str, object] = {}
+
+
 def enroll_code(url: str, ward: str, counter: int, workdir: Path) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "desk_district", "enroll", "--db", url, "--ward", ward,
-                          "--counter", str(counter), "--ward-name", f"Phường {ward}"], cwd=workdir, env=env,
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip().splitlines()[-1]
+    """What `desk-district enroll` prints, made in-process (200 CLI starts would dominate the setup)."""
+    from desk_district import service
+    from desk_district.db import Database
+
+    db = _DATABASES.get(url) or _DATABASES.setdefault(url, Database(url))
+    code, _ = service.create_enrollment_code(db, ward, counter, ward_name=f"Phường {ward}")
+    return code
 
 
 def percentile(values: list[float], q: float) -> float:
