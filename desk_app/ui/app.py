@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,63 +18,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
     QTabWidget,
     QVBoxLayout,
 )
 
 from ..counter import Counter
 from ..models.errors import DomainError
-from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
+from ..models.lifecycle import ACTION_LABELS
 from ..printing.fonts import register_fonts
-from ..storage.store import DossierRow
-
-
-def fmt_dt(value) -> str:
-    return value.strftime("%H:%M %d/%m/%Y") if value else ""
-
-
-class DossierTableModel(QAbstractTableModel):
-    HEADERS = ("Mã hồ sơ", "Người nộp", "Thủ tục", "Trạng thái", "Hẹn trả")
-
-    def __init__(self, counter: Counter) -> None:
-        super().__init__()
-        self.counter = counter
-        self.rows: list[DossierRow] = []
-
-    def set_rows(self, rows: list[DossierRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index, role=Qt.DisplayRole):
-        if role != Qt.DisplayRole or not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        col = index.column()
-        if col == 0:
-            return row.code
-        if col == 1:
-            return row.applicant_name
-        if col == 2:
-            try:
-                return self.counter.catalogue.get(row.procedure_code).name
-            except DomainError:
-                return row.procedure_code
-        if col == 3:
-            return STATUS_LABELS.get(row.status, row.status)
-        return fmt_dt(row.due_at)
 
 
 class LoginDialog(QDialog):
@@ -263,35 +214,6 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.Yes:
             self.tabs.setCurrentWidget(self.intake)
             self.intake.restore_draft(drafts[0])
-
-
-class DossierDialog(QDialog):
-    """A dossier's whole journal, read-only."""
-
-    def __init__(self, counter: Counter, code: str, parent=None) -> None:
-        super().__init__(parent)
-        view = counter.dossier(code)
-        self.setWindowTitle(f"Hồ sơ {view.code}")
-        self.resize(760, 520)
-        lines = [
-            f"Mã hồ sơ: {view.code}",
-            f"Thủ tục: {view.procedure.name if view.procedure else view.row.procedure_code}",
-            f"Người nộp: {view.row.applicant_name}",
-            f"Trạng thái: {STATUS_LABELS.get(view.status, view.status)}",
-            f"Hẹn trả: {fmt_dt(view.state.due_at)}",
-            "",
-            "Nhật ký xử lý:",
-        ]
-        for action in counter.store.actions_for(view.id):
-            lines.append(f"  {fmt_dt(action.at)}  {ACTION_LABELS.get(action.kind, action.kind)}  ({action.clerk})")
-        text = QPlainTextEdit("\n".join(lines))
-        text.setReadOnly(True)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        buttons.button(QDialogButtonBox.Close).setText("Đóng")
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
 
 
 class SetupDialog(QDialog):
