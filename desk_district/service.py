@@ -249,6 +249,50 @@ def _refresh_projection(conn: Connection, dossier_id: str, now: datetime) -> Dos
     return state
 
 
+def _refresh_projections(conn: Connection, dossier_ids: Sequence[str], now: datetime) -> None:
+    """``_refresh_projection`` for a whole batch: one read of the journals, one UPDATE statement."""
+    if not dossier_ids:
+        return
+    journals: dict[str, list[Action]] = {d: [] for d in dossier_ids}
+    for row in conn.execute(sa.select(actions.c.dossier_id, actions.c.content)
+                            .where(actions.c.dossier_id.in_(dossier_ids)).order_by(actions.c.server_seq)):
+        journals[row.dossier_id].append(Action.from_dict(json.loads(row.content)))
+    params = []
+    for dossier_id, journal in journals.items():
+        state = _lenient_state(journal)
+        params.append({"key": dossier_id, "status": state.status, "due_at": state.due_at,
+                       "transferred": state.transferred, "official_code": state.official_code,
+                       "action_count": state.action_count, "last_action_at": state.last_action_at,
+                       "updated_at": now})
+    conn.execute(dossiers.update().where(dossiers.c.id == sa.bindparam("key")).values(
+        status=sa.bindparam("status"), due_at=sa.bindparam("due_at"), transferred=sa.bindparam("transferred"),
+        official_code=sa.bindparam("official_code"), action_count=sa.bindparam("action_count"),
+        last_action_at=sa.bindparam("last_action_at"), updated_at=sa.bindparam("updated_at")), params)
+
+
+def _create_dossiers(conn: Connection, principal: Principal, items: Sequence[Mapping[str, Any]],
+                     now: datetime) -> list[str]:
+    """Create, in one statement, the dossiers this batch opens (a first action with its snapshot,
+    from this device, of a kind the server takes). ``_refusal`` still judges every action; a dossier
+    of another ward is never touched (ON CONFLICT DO NOTHING keeps its owner)."""
+    rows, seen = [], set()
+    for item in items:
+        payload = item.get("payload") if isinstance(item, Mapping) else None
+        snapshot = payload.get("dossier") if isinstance(payload, Mapping) else None
+        if (not isinstance(snapshot, Mapping) or not snapshot.get("code") or not snapshot.get("procedure_code")
+                or item.get("device_id") != principal.device_id or item.get("kind") not in COUNTER_KINDS
+                or item.get("counter") != principal.counter or item.get("dossier_id") in seen
+                or not isinstance(item.get("dossier_id"), str)):
+            continue
+        seen.add(item["dossier_id"])
+        rows.append({"id": item["dossier_id"], "ward_code": principal.ward_code,
+                     "code": str(snapshot["code"])[:64], "procedure_code": str(snapshot["procedure_code"])[:64],
+                     "created_by": principal.device_id, "created_at": now, "updated_at": now})
+    if rows:
+        conn.execute(insert_ignore(conn, dossiers, ["id"]), rows)
+    return [row["id"] for row in rows]
+
+
 def _lock_ward(conn: Connection, ward_code: str) -> Mapping[str, Any] | None:
     return conn.execute(sa.select(wards).where(wards.c.code == ward_code).with_for_update()).mappings().first()
 
@@ -264,12 +308,16 @@ def _set_head(conn: Connection, device_id: str, head: str, now: datetime) -> Non
     conn.execute(chain_heads.update().where(chain_heads.c.device_id == device_id).values(hash=head, updated_at=now))
 
 
+def _action_row(action: Action, ward_code: str, now: datetime) -> dict[str, Any]:
+    return dict(id=action.id, dossier_id=action.dossier_id, device_id=action.device_id, ward_code=ward_code,
+                kind=action.kind, at=action.at, clerk=action.clerk, counter=action.counter,
+                prev_hash=action.prev_hash, hash=action.hash, content=canonical_json(action.to_dict()),
+                received_at=now)
+
+
 def _insert_action(conn: Connection, action: Action, ward_code: str, now: datetime) -> int | None:
-    stmt = insert_ignore(conn, actions, ["id"]).values(
-        id=action.id, dossier_id=action.dossier_id, device_id=action.device_id, ward_code=ward_code,
-        kind=action.kind, at=action.at, clerk=action.clerk, counter=action.counter,
-        prev_hash=action.prev_hash, hash=action.hash, content=canonical_json(action.to_dict()), received_at=now,
-    ).returning(actions.c.server_seq)
+    stmt = insert_ignore(conn, actions, ["id"]).values(**_action_row(action, ward_code, now)).returning(
+        actions.c.server_seq)
     return conn.execute(stmt).scalar()
 
 
@@ -281,17 +329,28 @@ def _result(action_id: str, status: str, server_seq: int | None = None, received
     return out
 
 
-def _earlier_answer(conn: Connection, device_id: str, item: Mapping[str, Any]) -> dict[str, Any] | None:
+def _seen_before(conn: Connection, device_id: str, ids: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The stored and the refused actions among ``ids``: two queries for a whole batch."""
+    stored = {row.id: row for row in conn.execute(
+        sa.select(actions.c.id, actions.c.server_seq, actions.c.received_at, actions.c.device_id, actions.c.hash)
+        .where(actions.c.id.in_(ids)))}
+    refused = {row.action_id: row for row in conn.execute(
+        sa.select(rejected_actions.c.action_id, rejected_actions.c.hash, rejected_actions.c.error)
+        .where(rejected_actions.c.device_id == device_id, rejected_actions.c.action_id.in_(ids)))}
+    return stored, refused
+
+
+def _earlier_answer(conn: Connection, device_id: str, item: Mapping[str, Any],
+                    seen: tuple[dict[str, Any], dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """The stored answer for an id already seen (a replay after a lost reply), if any."""
-    row = conn.execute(sa.select(actions.c.server_seq, actions.c.received_at, actions.c.device_id, actions.c.hash)
-                       .where(actions.c.id == item["id"])).first()
+    stored, refused_rows = seen if seen is not None else _seen_before(conn, device_id, [item["id"]])
+    row = stored.get(item["id"])
     if row is not None:
         if row.device_id == device_id and row.hash == item["hash"]:
             return _result(item["id"], "duplicate", row.server_seq, row.received_at)
         return _result(item["id"], "rejected",
                        error="Mã thao tác này đã được dùng cho một thao tác khác trên máy chủ; không lưu trùng.")
-    refused = conn.execute(sa.select(rejected_actions.c.hash, rejected_actions.c.error).where(
-        rejected_actions.c.device_id == device_id, rejected_actions.c.action_id == item["id"])).first()
+    refused = refused_rows.get(item["id"])
     if refused is not None:
         if refused.hash == item["hash"]:
             return _result(item["id"], "rejected", error=refused.error)
@@ -321,15 +380,33 @@ def push(db: Database, principal: Principal, device_id: str, items: Sequence[Map
         head = _lock_head(conn, me, now)
         wanted = sorted({item["dossier_id"] for item in items})
         known: dict[str, str] = {}  # dossier id -> ward code, for dossiers locked in this transaction
+        created: list[str] = []
         if wanted:
+            existing = set(conn.execute(sa.select(dossiers.c.id).where(dossiers.c.id.in_(wanted))).scalars())
+            created = _create_dossiers(conn, principal, [i for i in items if i.get("dossier_id") not in existing],
+                                       now)
             for row in conn.execute(sa.select(dossiers.c.id, dossiers.c.ward_code)
                                     .where(dossiers.c.id.in_(wanted)).order_by(dossiers.c.id).with_for_update()):
                 known[row.id] = row.ward_code
         results: list[dict[str, Any]] = []
         touched: set[str] = set()
         fresh: list[datetime] = []
+        new_rows: list[tuple[int, dict[str, Any]]] = []  # (index in results, row): inserted together below
+        new_hashes: dict[str, str] = {}
+        seen = _seen_before(conn, me, [item["id"] for item in items])
+        first_in_batch: dict[str, int] = {}  # id -> index of its result, for an action sent twice at once
+        repeats: list[tuple[int, int]] = []
         for item in items:
-            earlier = _earlier_answer(conn, me, item)
+            if item["id"] in first_in_batch:
+                first = results[first_in_batch[item["id"]]]
+                if first["status"] == "stored" and item.get("hash") == new_hashes[item["id"]]:
+                    repeats.append((len(results), first_in_batch[item["id"]]))
+                    results.append(_result(item["id"], "duplicate", None, now))
+                else:
+                    results.append(_result(item["id"], "rejected", error=(
+                        "Mã thao tác này đã được dùng cho một thao tác khác trên máy chủ; không lưu trùng.")))
+                continue
+            earlier = _earlier_answer(conn, me, item, seen)
             if earlier is not None:
                 results.append(earlier)
                 continue
@@ -350,17 +427,26 @@ def push(db: Database, principal: Principal, device_id: str, items: Sequence[Map
                     content=canonical_json(action.to_dict()), error=error, received_at=now))
                 results.append(_result(item["id"], "rejected", error=error))
                 continue
-            seq = _insert_action(conn, action, ward_code, now)
-            if seq is None:  # the same id arrived through another request in the meantime
-                results.append(_earlier_answer(conn, me, item) or _result(item["id"], "rejected", error=(
-                    "Mã thao tác này đã được dùng cho một thao tác khác trên máy chủ; không lưu trùng.")))
-                continue
-            results.append(_result(item["id"], "stored", seq, now))
+            first_in_batch[action.id] = len(results)
+            new_hashes[action.id] = action.hash
+            new_rows.append((len(results), _action_row(action, ward_code, now)))
+            results.append(_result(item["id"], "stored", None, now))
             touched.add(action.dossier_id)
             fresh.append(action.at)
+        if new_rows:
+            # one multi-row INSERT ... RETURNING for the batch; the ward's lock and the lookups above
+            # guarantee none of these ids is stored yet
+            returned = conn.execute(sa.insert(actions).returning(actions.c.server_seq, sort_by_parameter_order=True),
+                                    [row for _, row in new_rows]).scalars().all()
+            for (index, _), seq in zip(new_rows, returned):
+                results[index]["server_seq"] = seq
+            for index, first in repeats:
+                results[index]["server_seq"] = results[first]["server_seq"]
         _set_head(conn, me, head, now)
-        for dossier_id in sorted(touched):
-            _refresh_projection(conn, dossier_id, now)
+        _refresh_projections(conn, sorted(touched), now)
+        orphans = [d for d in created if d not in touched]  # opened by an action that was then refused
+        if orphans:
+            conn.execute(dossiers.delete().where(dossiers.c.id.in_(orphans)))
         conn.execute(devices.update().where(devices.c.id == me).values(last_sync_at=now))
         body: dict[str, Any] = {"results": results, "server_time": now}
         if fresh:

@@ -179,3 +179,18 @@ def test_a_client_killed_mid_push_resends_and_nothing_doubles(server, proxy, enr
     retry_until_clean(desk, client)
     assert_exactly_once(server, desk)
     assert desk.counter.check() == []
+
+
+def test_a_refused_first_action_leaves_no_dossier_behind(server, make_desk, applicant):
+    from desk_district import service
+
+    desk = make_desk()
+    desk.enroll(server)
+    desk.counter.receive(BIRTH, applicant)
+    [first] = desk.unsent()
+    tampered = {**first, "payload": {**first["payload"], "note": "sửa sau khi ghi"}}
+    reply = desk.push(server, [tampered])
+    assert reply.json()["results"][0]["status"] == "rejected"
+    assert service.ward_stats(server.db, "42010")["dossiers"] == 0
+    assert desk.push(server, [first]).json()["results"][0]["status"] == "stored"
+    assert service.ward_stats(server.db, "42010")["dossiers"] == 1
