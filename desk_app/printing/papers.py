@@ -201,18 +201,20 @@ class Papers:
         if "supplement_requested" in last:
             p = last["supplement_requested"].payload
             context["supplement"] = {"reason": p.get("reason", ""), "contact": p.get("contact", ""),
+                                     "at": last["supplement_requested"].at,
                                      "items": [{"text": i} for i in p.get("items", [])]}
             context["clerk"] = {"full_name": self._clerk_name(last["supplement_requested"].clerk)}
         if "refused" in last:
-            context["refusal"] = {"reason": last["refused"].payload.get("reason", "")}
+            context["refusal"] = {"reason": last["refused"].payload.get("reason", ""), "at": last["refused"].at}
         if "apology_issued" in last:
             p = last["apology_issued"].payload
             context["apology"] = {"reason": p.get("reason", ""), "new_due_at": datetime.fromisoformat(p["new_due_at"]),
                                   "previous_due_at": datetime.fromisoformat(p["previous_due_at"]) if p.get("previous_due_at") else None,
-                                  "channel": p.get("channel", "")}
+                                  "channel": p.get("channel", ""), "at": last["apology_issued"].at}
         if "withdrawn" in last:
             p = last["withdrawn"].payload
             context["withdrawal"] = {"reason": p.get("reason", ""), "clerk": self._clerk_name(last["withdrawn"].clerk),
+                                     "at": last["withdrawn"].at,
                                      "requested_at": datetime.fromisoformat(p["requested_at"]) if p.get("requested_at") else last["withdrawn"].at}
         form_values = dict(data.get("form_data", {}))
         context.update(form_values)  # flat ids such as "child.full_name"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -132,3 +133,13 @@ def test_the_fee_is_computed_at_intake_and_printed_in_figures_and_words(counter,
     assert "14.000 đồng (Mười bốn nghìn đồng)" in text
     exempt = counter.receive("2.000884", applicant, form_data={"fee_exempt": True})
     assert [a for a in counter.store.actions_for(exempt.id)][0].payload["fee"]["amount"] == 0
+
+
+def test_a_reprint_keeps_the_day_of_the_decision(counter, clock, papers, applicant):
+    view = counter.receive("1.004873", applicant)  # Monday 23/11/2026
+    counter.issue_apology(view.code, "Cần xác minh thêm tại nơi cư trú trước đây", date(2026, 12, 2))
+    clock.set(2026, 12, 7, 9, 0)  # reprinted two weeks later
+    text = text_of(papers.dossier_paper(view.code, "apology").pdf)
+    assert "Đại Nài, ngày 23 tháng 11 năm 2026" in text
+    receipt = text_of(papers.dossier_paper(view.code, "receipt").pdf)
+    assert "Đại Nài, ngày 23 tháng 11 năm 2026" in receipt
