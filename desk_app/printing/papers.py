@@ -21,6 +21,7 @@ from ..models.words import money_in_words
 from ..models.forms import FormTemplate, TemplateLibrary, derive_values
 from ..models.deadlines import TIMELINESS_LABELS, classify_return
 from ..models.intake import PAPER_KIND_LABELS
+from ..models.journal import Action
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
 from ..models.validation import format_date
 from .render import render_pdf
@@ -146,9 +147,11 @@ class Papers:
             "exemptions": [{"text": s} for s in proc.fee_exemptions],
         }
 
-    def dossier_context(self, view: DossierView, template: FormTemplate, *, copy_kind: str = "original") -> dict[str, Any]:
+    def dossier_context(self, view: DossierView, template: FormTemplate, *, copy_kind: str = "original",
+                        actions: list[Action] | None = None) -> dict[str, Any]:
         c = self.counter
-        actions = c.store.actions_for(view.id)
+        if actions is None:
+            actions = c.store.actions_for(view.id)
         last = {a.kind: a for a in actions}
         data = view.state.data
         now = c.now()
@@ -159,7 +162,8 @@ class Papers:
             applicant["birth_date"] = format_date(date.fromisoformat(applicant["birth_date"]))
         applicant["sex"] = (applicant.get("sex") or "").capitalize()
         principal = dict(data.get("principal") or {})
-        unit = self.ward_context()["unit"]
+        ward = self.ward_context()
+        unit = ward["unit"]
         steps = []  # the hand-overs the control slip lists, each judged against the appointment
         for a in actions:
             if a.kind == "transferred":
@@ -175,7 +179,7 @@ class Papers:
             step.setdefault("verdict", "")
         received = last.get("supplemented") or last.get("received")
         context: dict[str, Any] = {
-            "ward": self.ward_context(),
+            "ward": ward,
             "counter": {"number": c.counter_no},
             "clerk": {"full_name": self._clerk_name(actions[0].clerk if actions else None),
                       "username": actions[0].clerk if actions else ""},
@@ -237,17 +241,18 @@ class Papers:
     def dossier_paper(self, key: str, form: str, *, record: bool = True) -> Paper:
         """Render one paper of a dossier; ``record`` journals the print (a preview does not)."""
         view = self.counter.dossier(key)
+        actions = self.counter.store.actions_for(view.id)  # read once for the checks and the context
         needed = _NEEDS.get(form)
-        if needed and not any(a.kind == needed for a in self.counter.store.actions_for(view.id)):
+        if needed and not any(a.kind == needed for a in actions):
             raise DomainError(f"Hồ sơ {view.code} chưa có bước “{ACTION_LABELS[needed]}” nên chưa in được "
                               f"{FORM_LABELS[form].lower()}.", code="not_printable")
         if form == "receipt" and view.state.received_at is None and view.status != "returned":
             raise DomainError(f"Hồ sơ {view.code} chưa được tiếp nhận (đang “{STATUS_LABELS.get(view.status)}”) "
                               "nên chưa có giấy hẹn trả kết quả.", code="not_printable")
         template = self.template_for(view, form)
-        earlier = any(a.kind == "printed" and a.payload.get("form") == form
-                      for a in self.counter.store.actions_for(view.id))
-        context = self.dossier_context(view, template, copy_kind="reprint" if earlier and record else "original")
+        earlier = any(a.kind == "printed" and a.payload.get("form") == form for a in actions)
+        context = self.dossier_context(view, template, copy_kind="reprint" if earlier and record else "original",
+                                       actions=actions)
         pdf = render_pdf(template, context)
         if record:
             self.counter.record_print(view.code, form, template_id=template.id, template_version=template.version)

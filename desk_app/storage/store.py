@@ -273,19 +273,18 @@ class Store:
         """Insert or update one person (found again by ID number). Call inside a transaction."""
         existing = None
         if citizen.get("id_number"):
-            existing = self._one("SELECT id, data FROM citizens WHERE id_number = ?", [citizen["id_number"]])
+            existing = self._one("SELECT * FROM citizens WHERE id_number = ?", [citizen["id_number"]])
         if existing is None and citizen.get("id"):
-            existing = self._one("SELECT id, data FROM citizens WHERE id = ?", [citizen["id"]])
+            existing = self._one("SELECT * FROM citizens WHERE id = ?", [citizen["id"]])
         columns = ("id_number", "full_name", "birth_date", "sex", "phone", "email", "address")
         values = {c: citizen.get(c) or None for c in columns}
         extra = {k: v for k, v in citizen.items() if k not in columns and k != "id" and v not in (None, "")}
-        text = search_text(values["full_name"], values["id_number"], values["phone"])
         if existing:
             merged = {**json.loads(existing["data"]), **extra}
-            current = self._one("SELECT * FROM citizens WHERE id = ?", [existing["id"]]) or {}
             # a later visit fills gaps and corrects; an empty field never wipes a known value
-            values = {c: values[c] if values[c] is not None else current.get(c) for c in columns}
-            text = search_text(values["full_name"], values["id_number"], values["phone"])
+            values = {c: values[c] if values[c] is not None else existing.get(c) for c in columns}
+        text = search_text(values["full_name"], values["id_number"], values["phone"])
+        if existing:
             self.conn.execute(
                 "UPDATE citizens SET id_number=?, full_name=?, birth_date=?, sex=?, phone=?, email=?, "
                 "address=?, data=?, search_text=?, name_key=?, updated_at=? WHERE id=?",
