@@ -1,5 +1,7 @@
 """PDF benchmark: ours (ReportLab, templates as data) against the ward's status quo (a Word
-template converted with LibreOffice, one document at a time).
+template converted with LibreOffice, one document at a time). Every sample is a different
+dossier (names, numbers, code), so per-process caches only help with what a real counter
+reuses: the template's fixed wording and the font.
 
     python bench/pdf_bench.py [--n 200] [--lo-n 5]
 
@@ -45,6 +47,27 @@ APPLICANT = {"full_name": "Nguyễn Thị Hương Giang", "id_number": "04219500
              "address": "Số 12, đường Trần Phú, Tổ dân phố 3, Phường Đại Nài, tỉnh Hà Tĩnh"}
 
 
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
+MIDDLES = ["Thị", "Văn", "Hữu", "Đức", "Ngọc", "Thanh", "Minh", "Quốc", "Thùy", "Xuân"]
+GIVENS = ["Hương Giang", "Hải", "Khôi", "Ánh Tuyết", "Lộc", "Quỳnh", "Dũng", "Nguyệt", "Thắng", "Yến", "Tùng", "Ỷ Lan"]
+STREETS = ["Trần Phú", "Hà Huy Tập", "Nguyễn Du", "Phan Đình Phùng", "Xô Viết Nghệ Tĩnh", "Lý Tự Trọng"]
+
+
+def people(n: int) -> list[tuple[dict, dict]]:
+    """n different applicants and birth declarations: every paper of the run has its own
+    names, numbers and code, so nothing a real counter would not reuse is reused."""
+    out = []
+    for i in range(n):
+        mother = f"{SURNAMES[i % 14]} {MIDDLES[i % 10]} {GIVENS[i % 12]}"
+        father = f"{SURNAMES[(i * 7 + 3) % 14]} {MIDDLES[(i + 1) % 10]} {GIVENS[(i * 5 + 2) % 12]}"
+        child = f"{father.split()[0]} {MIDDLES[(i * 3) % 10]} {GIVENS[(i * 11 + 7) % 12]}"
+        applicant = {**APPLICANT, "full_name": mother, "id_number": f"0421950{i:05d}", "phone": f"0912{i:06d}",
+                     "address": f"Số {i + 1}, đường {STREETS[i % 6]}, Tổ dân phố {i % 9 + 1}, Phường Đại Nài, tỉnh Hà Tĩnh"}
+        form = {**BIRTH_FORM, "child.full_name": child, "mother.full_name": mother, "father.full_name": father}
+        out.append((applicant, form))
+    return out
+
+
 def stats(samples: list[float]) -> str:
     s = sorted(samples)
     return f"p50 {s[len(s) // 2]:7.2f} ms   p95 {s[min(len(s) - 1, int(len(s) * 0.95))]:7.2f} ms   (n={len(s)})"
@@ -84,26 +107,29 @@ def main() -> int:
         counter.initialise(ward_code="42010", ward_name="Phường Đại Nài", counter_no=1, admin_username="admin",
                            admin_password="quantri123")
         counter.login("admin", "quantri123")
-        view = counter.receive("1.001193", APPLICANT, form_data=BIRTH_FORM)
         papers = Papers(counter)
-        receipt_t = papers.template_for(view, "receipt")
-        decl_t = papers.template_for(view, "declaration")
-        receipt_ctx = papers.dossier_context(view, receipt_t)
-        decl_ctx = papers.dossier_context(view, decl_t)
+        cases = []
+        for applicant, form in people(args.n + 1):
+            view = counter.receive("1.001193", applicant, form_data=form)
+            receipt_t = papers.template_for(view, "receipt")
+            decl_t = papers.template_for(view, "declaration")
+            cases.append((view, receipt_t, papers.dossier_context(view, receipt_t), decl_t,
+                          papers.dossier_context(view, decl_t)))
+        view, receipt_t, receipt_ctx, decl_t, decl_ctx = cases.pop()
         render_pdf(receipt_t, receipt_ctx)  # fonts registered, caches warm: a counter PC that has started
 
         def time_it(fn) -> list[float]:
             out = []
-            for _ in range(args.n):
+            for case in cases:  # a different dossier each time
                 start = time.perf_counter()
-                fn()
+                fn(case)
                 out.append((time.perf_counter() - start) * 1000)
             return out
 
-        receipt = time_it(lambda: render_pdf(receipt_t, receipt_ctx))
-        decl = time_it(lambda: render_pdf(decl_t, decl_ctx))
-        both = time_it(lambda: (render_pdf(receipt_t, receipt_ctx), render_pdf(decl_t, decl_ctx)))
-        full = time_it(lambda: papers.dossier_paper(view.code, "receipt", record=False))
+        receipt = time_it(lambda c: render_pdf(c[1], c[2]))
+        decl = time_it(lambda c: render_pdf(c[3], c[4]))
+        both = time_it(lambda c: (render_pdf(c[1], c[2]), render_pdf(c[3], c[4])))
+        full = time_it(lambda c: papers.dossier_paper(c[0].code, "receipt", record=False))
         print("ours (ReportLab, one process, warm):")
         print(f"  receipt                         {stats(receipt)}")
         print(f"  declaration (birth)             {stats(decl)}")

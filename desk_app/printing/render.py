@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any, Mapping
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
-from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -42,6 +42,7 @@ from ..models.text import nfc
 from ..models.validation import format_date, parse_date
 from ..models.words import date_in_words, money_in_words, number_in_words
 from .fonts import register_fonts
+from .qr import draw_qr
 
 rl_config.useA85 = 0  # binary streams: ASCII85 only makes the file bigger and slower to write
 
@@ -259,38 +260,6 @@ class QrFooter:
         return nfc(" — ".join(parts))
 
 
-def qr_matrix(text: str) -> list[list[bool]]:
-    """QR modules for ``text`` (level M). One fixed mask pattern: ReportLab's widget tries all
-    eight and draws a shape per module, 100 ms per paper; any mask is valid QR."""
-    code = QRCode(None, QRErrorCorrectLevel.M)
-    code.addData(text)
-    code.version = code.calculate_version()
-    code.makeImpl(False, 2)
-    return code.modules
-
-
-def draw_qr(canvas: rl_canvas.Canvas, text: str, x: float, y: float, side: float) -> None:
-    modules = qr_matrix(text)
-    quiet = 2  # modules of white border, inside ``side``
-    unit = side / (len(modules) + 2 * quiet)
-    path = canvas.beginPath()
-    for row, cells in enumerate(modules):
-        top = y + side - (row + quiet + 1) * unit
-        col = 0
-        while col < len(cells):  # one rectangle per run of dark modules
-            if cells[col]:
-                start = col
-                while col < len(cells) and cells[col]:
-                    col += 1
-                path.rect(x + (start + quiet) * unit, top, (col - start) * unit, unit)
-            else:
-                col += 1
-    canvas.saveState()
-    canvas.setFillColor(colors.black)
-    canvas.drawPath(path, stroke=0, fill=1)
-    canvas.restoreState()
-
-
 class _NumberedCanvas(rl_canvas.Canvas):
     """Two passes so each page can say "Trang x/y"."""
 
@@ -341,6 +310,63 @@ class _NumberedCanvas(rl_canvas.Canvas):
 
 # -- the document -------------------------------------------------------------------------
 
+@lru_cache(maxsize=16)
+def _styles(size: float) -> dict[str, ParagraphStyle]:
+    """The paragraph styles for a body size; shared by every paper, never modified."""
+    return {
+        "body": ParagraphStyle("body", fontName="Tinos", fontSize=size, leading=size * 1.35, alignment=TA_JUSTIFY),
+        "center": ParagraphStyle("center", fontName="Tinos", fontSize=size, leading=size * 1.3,
+                                 alignment=TA_CENTER),
+        "title": ParagraphStyle("title", fontName="Tinos-Bold", fontSize=size + 1, leading=(size + 1) * 1.3,
+                                alignment=TA_CENTER, spaceBefore=6, spaceAfter=2),
+        "note": ParagraphStyle("note", fontName="Tinos-Italic", fontSize=size - 2, leading=(size - 2) * 1.3,
+                               alignment=TA_JUSTIFY),
+        "cell": ParagraphStyle("cell", fontName="Tinos", fontSize=size - 1, leading=(size - 1) * 1.25),
+        "cell_head": ParagraphStyle("cell_head", fontName="Tinos-Bold", fontSize=size - 1,
+                                    leading=(size - 1) * 1.25, alignment=TA_CENTER),
+    }
+
+
+@lru_cache(maxsize=512)
+def _style(size: float, name: str, overrides: tuple[tuple[str, Any], ...]) -> ParagraphStyle:
+    return ParagraphStyle(f"{name}-x", parent=_styles(size)[name], **dict(overrides))
+
+
+# Parsed markup per (text, style): the fixed wording of a template is parsed once per process
+# instead of once per paper (ReportLab's parser is most of the time of building a story).
+_PARSED: dict[tuple[str, int], tuple[ParagraphStyle, ParagraphStyle, list, Any]] = {}
+
+
+class _Paragraph(Paragraph):
+    """A Paragraph that remembers its last wrap: a table wraps each cell to measure it and
+    again to draw it, at the same width; line breaking is the costliest step of a paper."""
+
+    _wrapped: tuple[float, float, float, Any] | None = None
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        last = self._wrapped
+        # only while the broken lines are still the ones made for this width
+        if last is not None and last[0] == availWidth and getattr(self, "blPara", None) is last[3]:
+            self.width, self.height = last[1], last[2]
+            return last[1], last[2]
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, width, height, getattr(self, "blPara", None))
+        return width, height
+
+
+def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
+    key = (markup, id(style))
+    hit = _PARSED.get(key)
+    if hit is None or hit[0] is not style:  # an id can be reused once a style is gone
+        para = _Paragraph(markup, style)
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        _PARSED[key] = (style, para.style, para.frags, para.bulletText)
+        return para
+    _, parsed_style, frags, bullet = hit
+    return _Paragraph(markup, parsed_style, bulletText=bullet, frags=[f.clone() for f in frags])
+
+
 class Renderer:
     def __init__(self, template: FormTemplate, context: Mapping[str, Any]) -> None:
         register_fonts()
@@ -348,26 +374,11 @@ class Renderer:
         self.size = template.font_size
         self.pagesize = landscape(A4) if template.orientation == "landscape" else A4
         self.width = self.pagesize[0] - MARGINS["left"] - MARGINS["right"]
-        self.styles = {
-            "body": ParagraphStyle("body", fontName="Tinos", fontSize=self.size, leading=self.size * 1.35,
-                                   alignment=TA_JUSTIFY),
-            "center": ParagraphStyle("center", fontName="Tinos", fontSize=self.size, leading=self.size * 1.3,
-                                     alignment=TA_CENTER),
-            "title": ParagraphStyle("title", fontName="Tinos-Bold", fontSize=self.size + 1,
-                                    leading=(self.size + 1) * 1.3, alignment=TA_CENTER, spaceBefore=6, spaceAfter=2),
-            "note": ParagraphStyle("note", fontName="Tinos-Italic", fontSize=self.size - 2,
-                                   leading=(self.size - 2) * 1.3, alignment=TA_JUSTIFY),
-            "cell": ParagraphStyle("cell", fontName="Tinos", fontSize=self.size - 1,
-                                   leading=(self.size - 1) * 1.25),
-            "cell_head": ParagraphStyle("cell_head", fontName="Tinos-Bold", fontSize=self.size - 1,
-                                        leading=(self.size - 1) * 1.25, alignment=TA_CENTER),
-        }
+        self.styles = _styles(self.size)
 
     def p(self, markup: str, style: str = "body", **overrides: Any) -> Paragraph:
-        base = self.styles[style]
-        if overrides:
-            base = ParagraphStyle(f"{style}-x", parent=base, **overrides)
-        return Paragraph(markup, base)
+        base = _style(self.size, style, tuple(sorted(overrides.items()))) if overrides else self.styles[style]
+        return _paragraph(markup, base)
 
     def text(self, raw: str, **kw: Any) -> str:
         return fill_markup(raw, self.ctx, **kw)
