@@ -33,8 +33,11 @@ from .models.intake import (
 )
 from .models.journal import Action, new_id, verify_chain
 from .models.lifecycle import DossierState, OPEN_STATUSES, apply, derive_state, flags
+from .models.statistics import Period, StatisticsTable
+from .models.survey import CHANNELS, Survey, check_answers, load_survey
 from .models.text import clean_text
-from .paths import templates_dir
+from .paths import resource_path, templates_dir
+from .storage.statistics import gather as gather_statistics
 from .storage.store import DossierRow, Store, projection
 
 
@@ -86,6 +89,7 @@ class Counter:
         self._catalogue = catalogue
         self._calendar: WorkingCalendar | None = None
         self._templates: TemplateLibrary | None = None
+        self._survey: Survey | None = None
         self._settings: dict[str, str] | None = None  # read on every action: cached, dropped on change
         self.clerk: Clerk | None = None
 
@@ -363,6 +367,32 @@ class Counter:
             "previous_due_at": view.state.due_at.isoformat() if view.state.due_at else None,
             "channel": clean_text(channel), "on_time": on_time,
         })
+
+    # -- satisfaction -------------------------------------------------------------------
+    @property
+    def survey(self) -> Survey:
+        """The questionnaire in force: setting ``survey.file`` (a file name under
+        resources/surveys/ or a path), else the SIPAS form shipped with the app."""
+        if self._survey is None:
+            name = self.setting("survey.file") or "sipas.toml"
+            path = Path(name) if Path(name).is_absolute() else resource_path("surveys", name)
+            self._survey = load_survey(path)
+        return self._survey
+
+    def record_survey(self, dossier: str, answers: Mapping[str, Any], *, channel: str = "citizen") -> DossierView:
+        """The citizen's answers after the return, once per dossier. Anonymous: no name is asked
+        or kept; the dossier code is the only link."""
+        if channel not in CHANNELS:
+            raise ValidationError(f"Cách ghi nhận khảo sát “{channel}” không hợp lệ.", field="channel")
+        survey = self.survey
+        clean = check_answers(survey, answers)
+        return self._record(dossier, "survey_recorded", {"survey": survey.key, "channel": channel,
+                                                          "answers": clean})
+
+    def statistics(self, period: Period, *, dimension: str | None = None,
+                   filters: Mapping[str, str] | None = None) -> StatisticsTable:
+        return gather_statistics(self.store, period, now=self.now(), dimension=dimension, filters=filters,
+                                 survey=self.survey)
 
     def withdraw(self, dossier: str, reason: str, *, requested_at: datetime | None = None) -> DossierView:
         return self._record(dossier, "withdrawn", {

@@ -32,6 +32,7 @@ ACTION_LABELS: dict[str, str] = {
     "withdrawn": "Dừng giải quyết theo yêu cầu",
     "printed": "In giấy tờ",
     "official_code_assigned": "Nhận mã hồ sơ của hệ thống cấp trên",
+    "survey_recorded": "Ghi nhận khảo sát sự hài lòng",
 }
 ACTION_KINDS = tuple(ACTION_LABELS)
 
@@ -59,7 +60,7 @@ FLAG_LABELS: dict[str, str] = {
 }
 
 # Which status each kind may follow (None = the dossier's first action).
-_ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
+ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
     "received": (None,),
     "supplement_requested": (None, "received", "in_progress"),
     "supplemented": ("waiting_supplement",),
@@ -75,6 +76,7 @@ _ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
     "withdrawn": ("waiting_supplement", "received", "in_progress", "transferred"),
     "printed": STATUSES,
     "official_code_assigned": STATUSES,
+    "survey_recorded": ("returned",),
 }
 
 _NEXT_STATUS: dict[str, str] = {
@@ -113,6 +115,7 @@ class DossierState:
     timeliness: str | None = None  # early / on_time / late, fixed at return
     prints: int = 0
     official_code: str | None = None  # the upstream system's code, kept beside ours
+    surveyed: bool = False  # one satisfaction survey per dossier, after return
     data: Mapping[str, Any] = field(default_factory=dict)  # the intake snapshot: applicant, form, papers
     action_count: int = 0
     last_action_at: datetime | None = None
@@ -139,15 +142,17 @@ def _dt(value: Any) -> datetime:
 
 def check_transition(state: DossierState, kind: str) -> None:
     """Raise ``IllegalTransition`` if ``kind`` may not follow the dossier's current status."""
-    if kind not in _ALLOWED_FROM:
+    if kind not in ALLOWED_FROM:
         raise IllegalTransition(f"Thao tác không được hỗ trợ: {kind}.")
-    if state.status not in _ALLOWED_FROM[kind]:
+    if state.status not in ALLOWED_FROM[kind]:
         if kind == "supplement_requested" and state.supplement_requests:
             raise IllegalTransition(
                 "Hồ sơ này đã được yêu cầu bổ sung một lần. Theo quy định, không yêu cầu bổ sung hồ sơ quá một lần."
             )
         if kind == "apology_issued" and state.status in ("result_ready", "returned"):
             raise IllegalTransition("Hồ sơ đã có kết quả, không cần phiếu xin lỗi và hẹn lại.")
+        if kind == "survey_recorded":
+            raise IllegalTransition("Chỉ khảo sát sự hài lòng khi đã trả kết quả cho công dân.")
         if kind == "withdrawn" and state.status in ("result_ready", "returned"):
             raise IllegalTransition(
                 "Hồ sơ đã có kết quả giải quyết nên không thể dừng giải quyết theo yêu cầu."
@@ -161,6 +166,8 @@ def check_transition(state: DossierState, kind: str) -> None:
         )
     if kind == "apology_issued" and state.apologies:
         raise IllegalTransition("Hồ sơ đã được hẹn lại ngày trả một lần; không được hẹn lại lần thứ hai.")
+    if kind == "survey_recorded" and state.surveyed:
+        raise IllegalTransition("Hồ sơ này đã có phiếu khảo sát sự hài lòng.")
 
 
 def apply(state: DossierState, action: Action) -> DossierState:
@@ -210,6 +217,10 @@ def apply(state: DossierState, action: Action) -> DossierState:
         changes["withdrawn_at"] = at
     elif kind == "official_code_assigned":
         changes["official_code"] = _require(p, "official_code", "Thiếu mã hồ sơ của hệ thống cấp trên.")
+    elif kind == "survey_recorded":
+        _require(p, "survey", "Thiếu mã phiếu khảo sát.")
+        _require(p, "answers", "Phiếu khảo sát chưa có câu trả lời.")
+        changes["surveyed"] = True
     elif kind == "printed":
         _require(p, "form", "Thiếu loại giấy tờ được in.")
         changes["prints"] = state.prints + 1

@@ -239,6 +239,26 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE INDEX outbox_state ON outbox(state, seq);
     """,
+    # 6: statistics — who received each dossier, action counts by kind and time, the anonymous
+    # satisfaction answers (a projection of the survey_recorded actions)
+    """
+    ALTER TABLE dossiers ADD COLUMN received_by TEXT;
+    UPDATE dossiers SET received_by =
+        (SELECT clerk FROM actions a WHERE a.dossier_id = dossiers.id ORDER BY seq LIMIT 1);
+    CREATE INDEX dossiers_received ON dossiers(received_at, procedure_code, received_by);
+    CREATE INDEX dossiers_result_ready ON dossiers(result_ready_at);
+    CREATE INDEX dossiers_second_supplement ON dossiers(created_at) WHERE supplement_requests >= 2;
+    CREATE INDEX actions_kind_at ON actions(kind, at);
+    CREATE TABLE surveys (
+        action_id  TEXT PRIMARY KEY REFERENCES actions(id),
+        dossier_id TEXT NOT NULL REFERENCES dossiers(id),
+        at         TEXT NOT NULL,
+        survey     TEXT NOT NULL,     -- id@version of the questionnaire
+        channel    TEXT NOT NULL,     -- citizen (on screen) or paper (typed by the clerk)
+        answers    TEXT NOT NULL      -- question id -> answer; never a name
+    );
+    CREATE INDEX surveys_at ON surveys(at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

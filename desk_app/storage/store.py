@@ -20,7 +20,7 @@ import sqlite_utils
 from ..models.calendar import DayOverride
 from ..models.catalogue import Catalogue, parse_catalogue
 from ..models.journal import GENESIS_HASH, Action, canonical_json, new_id, seal
-from ..models.lifecycle import DossierState
+from ..models.lifecycle import ALLOWED_FROM, DossierState
 from ..models.text import fold, nfc
 from .db import open_database, transaction
 
@@ -138,6 +138,7 @@ def projection(state: DossierState) -> dict[str, Any]:
     }
 
 
+FIRST_KINDS = frozenset(k for k, allowed in ALLOWED_FROM.items() if None in allowed)
 PROJECTION_COLUMNS = tuple(projection(DossierState(status="received", last_action_at=datetime(2000, 1, 1))))
 
 
@@ -357,6 +358,17 @@ class Store:
             "DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
             (action.device_id, cursor.lastrowid, action.hash),
         )
+        if action.kind in FIRST_KINDS:  # the clerk who took the dossier in, for statistics by clerk
+            self.conn.execute("UPDATE dossiers SET received_by = ? WHERE id = ? AND received_by IS NULL",
+                              (action.clerk, action.dossier_id))
+        elif action.kind == "survey_recorded":
+            p = action.payload
+            self.conn.execute(
+                "INSERT OR IGNORE INTO surveys(action_id, dossier_id, at, survey, channel, answers) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (action.id, action.dossier_id, action.at.isoformat(), str(p.get("survey", "")),
+                 str(p.get("channel", "")), canonical_json(p.get("answers", {}))),
+            )
 
     def update_projection(self, dossier_id: str, state: DossierState) -> None:
         cols = projection(state)
