@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -336,6 +336,16 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("desk_write") else "BEGIN")
+
+
+def among(conn: Connection, column: sa.ColumnElement, values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL ``column = ANY(array)``: one parameter, so psycopg does
+    not re-parse a statement with hundreds of placeholders (measured: most of a 500-action push)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 def insert_ignore(conn: Connection, table: sa.Table, index_elements: list[str]):  # noqa: ANN201

@@ -30,6 +30,7 @@ from .db import (
     access_log,
     actions,
     admin_tokens,
+    among,
     chain_heads,
     devices,
     dossiers,
@@ -249,14 +250,21 @@ def _refresh_projection(conn: Connection, dossier_id: str, now: datetime) -> Dos
     return state
 
 
-def _refresh_projections(conn: Connection, dossier_ids: Sequence[str], now: datetime) -> None:
-    """``_refresh_projection`` for a whole batch: one read of the journals, one UPDATE statement."""
+def _refresh_projections(conn: Connection, dossier_ids: Sequence[str], now: datetime,
+                         whole: Mapping[str, list[Action]] | None = None) -> None:
+    """``_refresh_projection`` for a whole batch: one read of the journals, one UPDATE statement.
+    ``whole`` gives journals already known in full (dossiers with no action stored before this
+    transaction): those are not read back and decoded again."""
     if not dossier_ids:
         return
-    journals: dict[str, list[Action]] = {d: [] for d in dossier_ids}
-    for row in conn.execute(sa.select(actions.c.dossier_id, actions.c.content)
-                            .where(actions.c.dossier_id.in_(dossier_ids)).order_by(actions.c.server_seq)):
-        journals[row.dossier_id].append(Action.from_dict(json.loads(row.content)))
+    whole = whole or {}
+    journals: dict[str, list[Action]] = {d: whole[d] for d in dossier_ids if d in whole}
+    to_read = [d for d in dossier_ids if d not in journals]
+    if to_read:
+        journals.update((d, []) for d in to_read)
+        for row in conn.execute(sa.select(actions.c.dossier_id, actions.c.content)
+                                .where(among(conn, actions.c.dossier_id, to_read)).order_by(actions.c.server_seq)):
+            journals[row.dossier_id].append(Action.from_dict(json.loads(row.content)))
     params = []
     for dossier_id, journal in journals.items():
         state = _lenient_state(journal)
@@ -308,11 +316,22 @@ def _set_head(conn: Connection, device_id: str, head: str, now: datetime) -> Non
     conn.execute(chain_heads.update().where(chain_heads.c.device_id == device_id).values(hash=head, updated_at=now))
 
 
-def _action_row(action: Action, ward_code: str, now: datetime) -> dict[str, Any]:
+def _action_row(action: Action, ward_code: str, now: datetime, content: str | None = None) -> dict[str, Any]:
     return dict(id=action.id, dossier_id=action.dossier_id, device_id=action.device_id, ward_code=ward_code,
                 kind=action.kind, at=action.at, clerk=action.clerk, counter=action.counter,
-                prev_hash=action.prev_hash, hash=action.hash, content=canonical_json(action.to_dict()),
-                received_at=now)
+                prev_hash=action.prev_hash, hash=action.hash,
+                content=canonical_json(action.to_dict()) if content is None else content, received_at=now)
+
+
+def _hashed(action: Action) -> tuple[str, str]:
+    """(the hash of the action's content, canonical JSON of ``to_dict()``) from one serialisation.
+    Keys are sorted, so ``"hash"`` goes right before ``"id"``; the keys before it (at, clerk,
+    counter, device_id, dossier_id) are scalars and a JSON string never holds a bare ``"``, so
+    the first ``,"id":`` is that key."""
+    text = canonical_json(action.content())
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    cut = text.index(',"id":')
+    return digest, f'{text[:cut]},"hash":{json.dumps(action.hash)}{text[cut:]}'
 
 
 def _insert_action(conn: Connection, action: Action, ward_code: str, now: datetime) -> int | None:
@@ -333,10 +352,10 @@ def _seen_before(conn: Connection, device_id: str, ids: Sequence[str]) -> tuple[
     """The stored and the refused actions among ``ids``: two queries for a whole batch."""
     stored = {row.id: row for row in conn.execute(
         sa.select(actions.c.id, actions.c.server_seq, actions.c.received_at, actions.c.device_id, actions.c.hash)
-        .where(actions.c.id.in_(ids)))}
+        .where(among(conn, actions.c.id, ids)))}
     refused = {row.action_id: row for row in conn.execute(
         sa.select(rejected_actions.c.action_id, rejected_actions.c.hash, rejected_actions.c.error)
-        .where(rejected_actions.c.device_id == device_id, rejected_actions.c.action_id.in_(ids)))}
+        .where(rejected_actions.c.device_id == device_id, among(conn, rejected_actions.c.action_id, ids)))}
     return stored, refused
 
 
@@ -381,14 +400,20 @@ def push(db: Database, principal: Principal, device_id: str, items: Sequence[Map
         wanted = sorted({item["dossier_id"] for item in items})
         known: dict[str, str] = {}  # dossier id -> ward code, for dossiers locked in this transaction
         created: list[str] = []
+        history: set[str] = set()  # dossiers with actions stored before this transaction
         if wanted:
-            existing = set(conn.execute(sa.select(dossiers.c.id).where(dossiers.c.id.in_(wanted))).scalars())
+            existing = set(conn.execute(sa.select(dossiers.c.id).where(among(conn, dossiers.c.id, wanted))).scalars())
             created = _create_dossiers(conn, principal, [i for i in items if i.get("dossier_id") not in existing],
                                        now)
             for row in conn.execute(sa.select(dossiers.c.id, dossiers.c.ward_code)
-                                    .where(dossiers.c.id.in_(wanted)).order_by(dossiers.c.id).with_for_update()):
+                                    .where(among(conn, dossiers.c.id, wanted)).order_by(dossiers.c.id)
+                                    .with_for_update()):
                 known[row.id] = row.ward_code
+            # read once the dossier rows are locked: nobody else adds actions to them meanwhile
+            history = set(conn.execute(sa.select(actions.c.dossier_id).distinct()
+                                       .where(among(conn, actions.c.dossier_id, list(known)))).scalars())
         results: list[dict[str, Any]] = []
+        fresh_journals: dict[str, list[Action]] = {}  # this batch's actions of dossiers without history
         touched: set[str] = set()
         fresh: list[datetime] = []
         new_rows: list[tuple[int, dict[str, Any]]] = []  # (index in results, row): inserted together below
@@ -415,8 +440,9 @@ def push(db: Database, principal: Principal, device_id: str, items: Sequence[Map
                     "Thao tác này do một máy khác ghi; mỗi máy chỉ gửi thao tác của chính mình.")))
                 continue
             action = Action.from_dict(item)
-            problems = verify_chain([action], start_hash=head)
-            if problems:
+            digest, content = _hashed(action)
+            if action.prev_hash != head or digest != action.hash:
+                problems = verify_chain([action], start_hash=head)  # its messages
                 results.append(_result(item["id"], "rejected", error=" ".join(p.message for p in problems)))
                 continue
             head = action.hash  # sound and next in the chain: it stays in the chain even if refused below
@@ -429,24 +455,28 @@ def push(db: Database, principal: Principal, device_id: str, items: Sequence[Map
                 continue
             first_in_batch[action.id] = len(results)
             new_hashes[action.id] = action.hash
-            new_rows.append((len(results), _action_row(action, ward_code, now)))
+            new_rows.append((len(results), _action_row(action, ward_code, now, content)))
             results.append(_result(item["id"], "stored", None, now))
             touched.add(action.dossier_id)
+            if action.dossier_id not in history:
+                fresh_journals.setdefault(action.dossier_id, []).append(action)
             fresh.append(action.at)
         if new_rows:
-            # one multi-row INSERT ... RETURNING for the batch; the ward's lock and the lookups above
-            # guarantee none of these ids is stored yet
-            returned = conn.execute(sa.insert(actions).returning(actions.c.server_seq, sort_by_parameter_order=True),
-                                    [row for _, row in new_rows]).scalars().all()
-            for (index, _), seq in zip(new_rows, returned):
-                results[index]["server_seq"] = seq
+            # One executemany, rows in journal order: each row's server_seq is drawn as it is inserted,
+            # so they rise in that order. The ward's lock and the lookups above guarantee none of these
+            # ids is stored yet.
+            conn.execute(sa.insert(actions), [row for _, row in new_rows])
+            seqs = dict(conn.execute(sa.select(actions.c.id, actions.c.server_seq)
+                                     .where(among(conn, actions.c.id, [row["id"] for _, row in new_rows]))).all())
+            for index, row in new_rows:
+                results[index]["server_seq"] = seqs[row["id"]]
             for index, first in repeats:
                 results[index]["server_seq"] = results[first]["server_seq"]
         _set_head(conn, me, head, now)
-        _refresh_projections(conn, sorted(touched), now)
+        _refresh_projections(conn, sorted(touched), now, fresh_journals)
         orphans = [d for d in created if d not in touched]  # opened by an action that was then refused
         if orphans:
-            conn.execute(dossiers.delete().where(dossiers.c.id.in_(orphans)))
+            conn.execute(dossiers.delete().where(among(conn, dossiers.c.id, orphans)))
         conn.execute(devices.update().where(devices.c.id == me).values(last_sync_at=now))
         body: dict[str, Any] = {"results": results, "server_time": now}
         if fresh:
