@@ -249,10 +249,18 @@ class Counter:
     def receive(self, procedure_code: str, applicant: Mapping[str, Any], *,
                 form_data: Mapping[str, Any] | None = None, papers: Iterable[str] | None = None,
                 principal: Mapping[str, Any] | None = None, authorisation: str | None = None,
-                with_verification: bool = False, template: tuple[str, str] | None = None) -> DossierView:
+                with_verification: bool = False, template: tuple[str, str] | None = None,
+                home_unit: str | None = None) -> DossierView:
         """Receive a complete dossier: code, due time, receipt. Incomplete papers are refused
-        here with the list to put on the one supplement request."""
+        here with the list to put on the one supplement request. ``home_unit`` names the ward
+        or commune of a citizen from elsewhere (location-independent intake): the dossier is
+        then routed there with its control slip."""
         proc = self.catalogue.get(procedure_code)
+        home = clean_text(home_unit or "")
+        if home and not proc.location_independent:
+            raise ValidationError(
+                f"Thủ tục “{proc.name}” chưa được tiếp nhận không phụ thuộc địa giới hành chính: công dân "
+                "nộp hồ sơ tại nơi có thẩm quyền giải quyết.", field="home_unit")
         received = papers_from_checklist(proc, papers)
         missing = missing_components(proc, received)
         if missing:
@@ -271,6 +279,8 @@ class Counter:
             "skipped_days": [[s.day.isoformat(), s.reason] for s in due.skipped],
             "fee": {"amount": fee.amount, "lines": list(fee.lines)},
         }
+        if home:
+            payload["home_unit"] = home
         return self._create(proc, "received", payload, applicant, form_data, received, principal,
                             authorisation, template)
 
@@ -327,8 +337,22 @@ class Counter:
     def start_processing(self, dossier: str, *, note: str = "") -> DossierView:
         return self._record(dossier, "processing_started", {"note": clean_text(note)})
 
-    def transfer(self, dossier: str, to_unit: str, *, note: str = "") -> DossierView:
-        return self._record(dossier, "transferred", {"to_unit": clean_text(to_unit), "note": clean_text(note)})
+    def transfer(self, dossier: str, to_unit: str, *, note: str = "", step_hours: float | None = None,
+                 return_hours: float | None = None) -> DossierView:
+        """Send the dossier to the solving body. The step times (working hours) the control slip
+        judges each hand-over by come from the catalogue unless given: the ward's part
+        (receipt to sending) and the other body's part (sending to the result coming back)."""
+        view = self.dossier(dossier)
+        hours = view.procedure.handover_hours if view.procedure else {}
+        payload: dict[str, Any] = {"to_unit": clean_text(to_unit), "note": clean_text(note)}
+        for key, value in (("step_hours", step_hours if step_hours is not None else hours.get("transferred")),
+                           ("return_hours", return_hours if return_hours is not None
+                            else hours.get("transfer_returned"))):
+            if value is not None:
+                if value <= 0:
+                    raise ValidationError("Thời gian của bước phải lớn hơn 0 giờ làm việc.", field=key)
+                payload[key] = float(value)
+        return self._record(view.id, "transferred", payload)
 
     def transfer_received(self, dossier: str, unit: str) -> DossierView:
         return self._record(dossier, "transfer_received", {"unit": clean_text(unit)})
@@ -336,6 +360,30 @@ class Counter:
     def transfer_returned(self, dossier: str, from_unit: str, *, note: str = "") -> DossierView:
         return self._record(dossier, "transfer_returned", {"from_unit": clean_text(from_unit),
                                                            "note": clean_text(note)})
+
+    def pause_clock(self, dossier: str, reason: str) -> DossierView:
+        """Stop the legal clock while a civil-status fact is verified (only procedures whose time
+        limit provides for verification)."""
+        view = self.dossier(dossier)
+        if view.procedure is None or not view.procedure.time_limit.verification_extra_days:
+            raise ValidationError("Thủ tục này không có thời gian xác minh nên không tạm dừng tính thời hạn.",
+                                  field="reason")
+        return self._record(view.id, "clock_paused", {"reason": clean_text(reason)})
+
+    def resume_clock(self, dossier: str, *, note: str = "") -> DossierView:
+        """Start the clock again: the appointment moves by the working hours it stood still."""
+        view = self.dossier(dossier)
+        state = view.state
+        if state.paused_at is None or state.due_at is None:
+            raise ValidationError("Thời hạn của hồ sơ này không tạm dừng.", field="dossier")
+        now = self.now()
+        stood = self.calendar.working_hours_between(state.paused_at, now)
+        due = self.calendar.add_working_hours(state.due_at, stood) if stood else state.due_at
+        original = state.original_due_at or state.due_at
+        original_due = self.calendar.add_working_hours(original, stood) if stood else original
+        return self._record(view.id, "clock_resumed", {
+            "due_at": as_vn(due).isoformat(), "original_due_at": as_vn(original_due).isoformat(),
+            "paused_hours": round(stood, 2), "note": clean_text(note)})
 
     def mark_result_ready(self, dossier: str, *, note: str = "") -> DossierView:
         return self._record(dossier, "result_ready", {"note": clean_text(note)})
@@ -523,6 +571,8 @@ class Counter:
                 "template_id": template_id,
                 "template_version": template_version,
             }
+            if payload.get("home_unit"):
+                snapshot["home_unit"] = payload["home_unit"]
             action = Action(**{**action.__dict__, "payload": {**payload, "dossier": snapshot}})
             state = apply(DossierState(), action)
             self.store.insert_dossier({

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .deadlines import TimeLimit
 from .errors import DomainError, ValidationError
@@ -32,7 +32,11 @@ _PROCEDURE_KEYS = {
     "code", "name", "domain", "solved_by", "time_limit", "time_limit_note", "fee", "fee_note",
     "fee_exemptions", "legal_basis", "components", "process", "submit_channels", "result",
     "declaration_template", "retention", "requires_presence", "active", "on_time_window_days",
+    "location_independent", "handover_hours",
 }
+# The hand-overs of a transferred dossier that can carry a step time, in working hours: the
+# ward's part (receipt -> sent up) and the solving body's part (sent up -> result back).
+HANDOVER_STEPS = ("transferred", "transfer_returned")
 _REQUIRED_KEYS = (
     "code", "name", "domain", "solved_by", "time_limit", "fee", "components", "result",
     "declaration_template", "retention",
@@ -101,6 +105,8 @@ class Procedure:
     requires_presence: tuple[str, ...] = ()
     on_time_window_days: int | None = None
     active: bool = True
+    location_independent: bool = False  # may be received for a citizen of another ward and routed there
+    handover_hours: Mapping[str, float] = field(default_factory=dict)  # step -> working hours
     search_key: str = field(default="", init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +124,10 @@ class Procedure:
             out["time_limit_note"] = self.time_limit_note
         if self.on_time_window_days is not None:
             out["on_time_window_days"] = self.on_time_window_days
+        if self.location_independent:
+            out["location_independent"] = True
+        if self.handover_hours:
+            out["handover_hours"] = dict(self.handover_hours)
         out["fee"] = self.fee.to_dict()
         if self.fee_note:
             out["fee_note"] = self.fee_note
@@ -288,6 +298,14 @@ def parse_procedure(entry: Any, *, position: int = 0) -> Procedure:
     active = entry.get("active", True)
     if not isinstance(active, bool):
         raise r.fail("active", "phải là true hoặc false.")
+    independent = entry.get("location_independent", False)
+    if not isinstance(independent, bool):
+        raise r.fail("location_independent", "phải là true hoặc false.")
+    handover = entry.get("handover_hours", {})
+    if not isinstance(handover, dict) or set(handover) - set(HANDOVER_STEPS) or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 for v in handover.values()):
+        raise r.fail("handover_hours", "phải ghi số giờ làm việc (lớn hơn 0) cho các bước "
+                     + ", ".join(HANDOVER_STEPS) + ".")
     template = r.text("declaration_template")
     if not template.replace("_", "").isalnum() or not template.isascii():
         raise r.fail("declaration_template", "mã mẫu tờ khai chỉ gồm chữ Latinh không dấu, số và dấu gạch dưới.")
@@ -312,6 +330,8 @@ def parse_procedure(entry: Any, *, position: int = 0) -> Procedure:
         requires_presence=r.texts("requires_presence"),
         on_time_window_days=window,
         active=active,
+        location_independent=independent,
+        handover_hours={k: float(v) for k, v in handover.items()},
     )
 
 

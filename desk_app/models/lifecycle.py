@@ -33,6 +33,8 @@ ACTION_LABELS: dict[str, str] = {
     "printed": "In giấy tờ",
     "official_code_assigned": "Nhận mã hồ sơ của hệ thống cấp trên",
     "survey_recorded": "Ghi nhận khảo sát sự hài lòng",
+    "clock_paused": "Tạm dừng tính thời hạn (xác minh)",
+    "clock_resumed": "Tính tiếp thời hạn",
 }
 ACTION_KINDS = tuple(ACTION_LABELS)
 
@@ -57,6 +59,7 @@ FLAG_LABELS: dict[str, str] = {
     "late_without_apology": "Trả trễ hạn chưa có phiếu xin lỗi",
     "ready_early": "Có kết quả trước hẹn",
     "notify_citizen": "Cần báo công dân đến nhận",
+    "paused": "Đang tạm dừng tính thời hạn",
 }
 
 # Which status each kind may follow (None = the dossier's first action).
@@ -77,6 +80,8 @@ ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
     "printed": STATUSES,
     "official_code_assigned": STATUSES,
     "survey_recorded": ("returned",),
+    "clock_paused": OPEN_STATUSES,
+    "clock_resumed": OPEN_STATUSES,
 }
 
 _NEXT_STATUS: dict[str, str] = {
@@ -116,6 +121,8 @@ class DossierState:
     prints: int = 0
     official_code: str | None = None  # the upstream system's code, kept beside ours
     surveyed: bool = False  # one satisfaction survey per dossier, after return
+    paused_at: datetime | None = None  # verification under way: the legal clock stands still
+    paused_reason: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)  # the intake snapshot: applicant, form, papers
     action_count: int = 0
     last_action_at: datetime | None = None
@@ -166,6 +173,10 @@ def check_transition(state: DossierState, kind: str) -> None:
         )
     if kind == "apology_issued" and state.apologies:
         raise IllegalTransition("Hồ sơ đã được hẹn lại ngày trả một lần; không được hẹn lại lần thứ hai.")
+    if kind == "clock_paused" and state.paused_at is not None:
+        raise IllegalTransition("Thời hạn của hồ sơ này đang tạm dừng; hãy tính tiếp trước khi dừng lại.")
+    if kind == "clock_resumed" and state.paused_at is None:
+        raise IllegalTransition("Thời hạn của hồ sơ này không tạm dừng.")
     if kind == "survey_recorded" and state.surveyed:
         raise IllegalTransition("Hồ sơ này đã có phiếu khảo sát sự hài lòng.")
 
@@ -217,6 +228,15 @@ def apply(state: DossierState, action: Action) -> DossierState:
         changes["withdrawn_at"] = at
     elif kind == "official_code_assigned":
         changes["official_code"] = _require(p, "official_code", "Thiếu mã hồ sơ của hệ thống cấp trên.")
+    elif kind == "clock_paused":
+        changes.update(paused_at=at, paused_reason=_require(p, "reason", "Phải ghi lý do tạm dừng (ví dụ: chờ xác minh)."))
+    elif kind == "clock_resumed":
+        # the appointment moves by the working time the clock stood still (computed by the counter)
+        due = _dt(_require(p, "due_at", "Thiếu ngày hẹn trả sau khi tính tiếp thời hạn."))
+        original = _dt(p.get("original_due_at") or due)
+        if state.due_at is not None and due < state.due_at:
+            raise ValidationError("Ngày hẹn sau khi tính tiếp không thể sớm hơn ngày hẹn cũ.", field="due_at")
+        changes.update(paused_at=None, paused_reason=None, due_at=due, original_due_at=original)
     elif kind == "survey_recorded":
         _require(p, "survey", "Thiếu mã phiếu khảo sát.")
         _require(p, "answers", "Phiếu khảo sát chưa có câu trả lời.")
@@ -238,7 +258,9 @@ def derive_state(actions: Iterable[Action]) -> DossierState:
 def flags(state: DossierState, now: datetime, *, due_soon: bool = False) -> frozenset[str]:
     """Conditions beside the status. ``due_soon`` comes from the calendar (see deadlines.is_due_soon)."""
     out: set[str] = set()
-    if state.status in OPEN_STATUSES and state.due_at is not None:
+    if state.paused_at is not None:
+        out.add("paused")
+    elif state.status in OPEN_STATUSES and state.due_at is not None:
         if now > state.due_at:
             out.add("overdue")
             if not state.apologies:

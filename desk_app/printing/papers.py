@@ -147,6 +147,35 @@ class Papers:
             "exemptions": [{"text": s} for s in proc.fee_exemptions],
         }
 
+    def _handover_steps(self, view: Any, actions: list, unit: str) -> list[dict[str, Any]]:
+        """The hand-overs the control slip lists. Each is judged against its own step time when
+        the transfer carried one (working hours from the previous hand-over), else against the
+        dossier's appointment."""
+        calendar = self.counter.calendar
+        steps: list[dict[str, Any]] = []
+        previous = next((_when(a) for a in actions if a.kind in ("received", "supplemented")), None)
+        return_hours = None
+        for a in actions:
+            if a.kind in ("received", "supplemented"):
+                previous = _when(a)
+            elif a.kind in ("transferred", "transfer_returned"):
+                hours = a.payload.get("step_hours") if a.kind == "transferred" else return_hours
+                due = calendar.add_working_hours(previous, float(hours)) if hours and previous else None
+                judge = due or (view.state.original_due_at if a.kind == "transfer_returned" else None)
+                outgoing = a.kind == "transferred"
+                steps.append({
+                    "from_unit": unit if outgoing else a.payload.get("from_unit", ""),
+                    "to_unit": a.payload.get("to_unit", "") if outgoing else unit,
+                    "at": a.at, "due": due or "",
+                    "due_text": f"(hạn của bước: {due:%H:%M %d/%m/%Y})" if due else "",
+                    "verdict": TIMELINESS_LABELS[classify_return(a.at, judge)] if judge else "",
+                    "note": ACTION_LABELS[a.kind],
+                })
+                if outgoing:
+                    return_hours = a.payload.get("return_hours")
+                previous = a.at
+        return steps
+
     def dossier_context(self, view: DossierView, template: FormTemplate, *, copy_kind: str = "original",
                         actions: list[Action] | None = None) -> dict[str, Any]:
         c = self.counter
@@ -164,19 +193,7 @@ class Papers:
         principal = dict(data.get("principal") or {})
         ward = self.ward_context()
         unit = ward["unit"]
-        steps = []  # the hand-overs the control slip lists, each judged against the appointment
-        for a in actions:
-            if a.kind == "transferred":
-                steps.append({"from_unit": unit, "to_unit": a.payload.get("to_unit", ""), "at": a.at,
-                              "note": ACTION_LABELS[a.kind]})
-            elif a.kind == "transfer_returned":
-                due = view.state.original_due_at
-                steps.append({"from_unit": a.payload.get("from_unit", ""), "to_unit": unit, "at": a.at,
-                              "verdict": TIMELINESS_LABELS[classify_return(a.at, due)] if due else "",
-                              "note": ACTION_LABELS[a.kind]})
-        for step in steps:
-            step.setdefault("due", "")
-            step.setdefault("verdict", "")
+        steps = self._handover_steps(view, actions, unit)
         received = last.get("supplemented") or last.get("received")
         context: dict[str, Any] = {
             "ward": ward,
@@ -195,7 +212,7 @@ class Papers:
                 "fee": self._fee_text(view, received),
                 "result_place": c.setting("ward.result_place") or f"Bộ phận Một cửa {c.ward_name.split(' (')[0]}",
                 "book_line": "", "request": view.procedure.name if view.procedure else view.row.procedure_code,
-                "papers": papers, "steps": steps,
+                "papers": papers, "steps": steps, "home_unit": data.get("home_unit") or "",
             },
             "procedure": self.procedure_context(view.procedure),
             "applicant": applicant,
@@ -300,3 +317,9 @@ class Papers:
         context = {"ward": self.ward_context(), "book": {"from": start, "to": end, "count": len(rows), "rows": rows},
                    "printed": {"at": now, "date": now.date(), "copy_kind": "original", "copy_label": ""}}
         return Paper(render_pdf(template, context), template, f"so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+def _when(action: Any) -> datetime:
+    """When an intake action started the legal clock."""
+    started = action.payload.get("clock_started_at")
+    return datetime.fromisoformat(started) if started else action.at

@@ -258,6 +258,11 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         answers    TEXT NOT NULL      -- question id -> answer; never a name
     );
     CREATE INDEX surveys_at ON surveys(at);
+    INSERT INTO settings(key, value)
+        SELECT 'stats.longest_open_days', printf('%.6f', coalesce(max(
+            julianday(CASE WHEN status = 'withdrawn' THEN last_action_at ELSE result_ready_at END)
+            - julianday(received_at)), 0))
+        FROM dossiers WHERE received_at IS NOT NULL AND (result_ready_at IS NOT NULL OR status = 'withdrawn');
     """,
 ]
 

@@ -92,14 +92,15 @@ def gather(store: Store, period: Period, *, now: datetime, dimension: str | None
         f.share_of_legal_time_n += share_n
 
     # pending at the end of the period (each month's end when grouped by month)
+    window = store.longest_open_days(fresh=True)
     if dimension == "month":
         for month_period in _months(period):
             if month_period.start > now.astimezone(VN_TZ).date():
                 break  # a month still to come has nothing pending yet
             key = f"{month_period.start:%Y-%m}"
-            _pending(conn, base, month_period.as_of(now), None, filters, lambda _k, key=key: fig(key))
+            _pending(conn, base, month_period.as_of(now), None, filters, lambda _k, key=key: fig(key), window)
     else:
-        _pending(conn, base, period.as_of(now), dimension, filters, fig)
+        _pending(conn, base, period.as_of(now), dimension, filters, fig, window)
 
     # actions of the period by kind (the clerk who did each one)
     where_a, params_a = _filters(filters, clerk="a.clerk")
@@ -145,25 +146,27 @@ def gather(store: Store, period: Period, *, now: datetime, dimension: str | None
 
 
 def _pending(conn: Any, base: str, as_of: datetime, dimension: str | None, filters: Mapping[str, str],
-             fig: Any) -> None:
-    """Dossiers received before ``as_of`` without a result (nor stopped) at ``as_of``: open now,
-    or with a result or a stop that came later. Each part reads an index, never the whole table."""
+             fig: Any, window_days: float) -> None:
+    """Dossiers received before ``as_of`` without a result (nor a stop) at ``as_of``: those
+    open now (status index), and those closed after ``as_of``, which were received at most
+    ``window_days`` before it (the longest any dossier has stayed open, kept by the store), so
+    a past date reads a short range of the receipt index, never the whole table."""
     t = as_of.isoformat()
+    since = (as_of - timedelta(days=window_days + 1)).isoformat()
     where, params = _filters(filters)
     group = _group(dimension, when="d.received_at")
     opens = ",".join("?" * len(OPEN_STATUSES))
     parts = [
-        (f"d.status IN ({opens})", list(OPEN_STATUSES)),
-        ("d.result_ready_at >= ?", [t]),
-        ("d.status = 'withdrawn' AND d.last_action_at >= ?", [t]),
+        (f"d.status IN ({opens}) AND d.received_at < ?", [*OPEN_STATUSES, t]),
+        (f"d.received_at >= ? AND d.received_at < ? AND d.status NOT IN ({opens}) "
+         "AND (d.result_ready_at >= ? OR (d.status = 'withdrawn' AND d.last_action_at >= ?))",
+         [since, t, *OPEN_STATUSES, t, t]),
     ]
     for condition, cond_params in parts:
         for key, overdue, not_due in conn.execute(
             f"SELECT {group}, sum(d.due_at < ?), sum(d.due_at >= ?) {base} "
-            f"WHERE {condition} AND d.received_at < ? "
-            "AND (d.result_ready_at IS NULL OR d.result_ready_at >= ?)"
-            f"{where} GROUP BY 1",
-            (t, t, *cond_params, t, t, *params)):
+            f"WHERE {condition}{where} GROUP BY 1",
+            (t, t, *cond_params, *params)):
             f = fig(key)
             f.counts["pending_overdue"] += overdue or 0
             f.counts["pending_not_due"] += not_due or 0

@@ -146,6 +146,7 @@ class Store:
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
+        self._longest_open: float | None = None
 
     @classmethod
     def open(cls, path: Path | str, *, create: bool = True) -> "Store":
@@ -376,8 +377,25 @@ class Store:
             f"UPDATE dossiers SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
             (*cols.values(), dossier_id),
         )
+        closed = state.result_ready_at or state.withdrawn_at
+        if state.received_at is not None and closed is not None:
+            self._note_open_span((closed - state.received_at).total_seconds() / 86400)
         if state.official_code:  # searchable by either code
             self._index_official_code(dossier_id, state.official_code)
+
+    def longest_open_days(self, *, fresh: bool = False) -> float:
+        """The longest a dossier has stayed open (receipt to result or stop), in days: statistics
+        look this far back for dossiers still pending at a past date (storage/statistics.py)."""
+        if self._longest_open is None or fresh:
+            row = self.conn.execute("SELECT value FROM settings WHERE key = 'stats.longest_open_days'").fetchone()
+            self._longest_open = float(row[0]) if row else 0.0
+        return self._longest_open
+
+    def _note_open_span(self, days: float) -> None:
+        if days > self.longest_open_days():
+            self._longest_open = days
+            self.conn.execute("INSERT INTO settings(key, value) VALUES ('stats.longest_open_days', ?) "
+                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{days:.6f}",))
 
     def _index_official_code(self, dossier_id: str, official_code: str) -> None:
         key = search_text(official_code)

@@ -31,7 +31,7 @@ def catalogue() -> Catalogue:
 
 
 def test_seed_loads_with_all_procedures(catalogue):
-    assert catalogue.version == "2026.11.1"
+    assert catalogue.version == "2026.11.2"
     codes = [p.code for p in catalogue.procedures]
     assert len(codes) >= 19
     assert len(codes) == len(set(codes))
@@ -175,6 +175,9 @@ def test_duplicate_codes_refused(raw):
         ({"legal_basis": "Luật Hộ tịch"}, "legal_basis", "danh sách"),
         ({"on_time_window_days": -5}, "on_time_window_days", "từ 1"),
         ({"colour": "đỏ"}, "colour", "không được hỗ trợ"),
+        ({"location_independent": "có"}, "location_independent", "true hoặc false"),
+        ({"handover_hours": {"transferred": 0}}, "handover_hours", "lớn hơn 0"),
+        ({"handover_hours": {"signed": 4}}, "handover_hours", "transfer_returned"),
     ],
 )
 def test_malformed_entry_names_code_and_field(raw, changes, field, words):

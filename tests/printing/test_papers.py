@@ -70,7 +70,7 @@ def test_printing_is_audited_and_a_reprint_says_so(counter, papers, applicant):
     papers.dossier_paper(view.code, "receipt", record=False)  # a preview is not a print
     prints = [a.payload for a in counter.store.actions_for(view.id) if a.kind == "printed"]
     assert [(p["form"], p["copy_kind"], p["template_id"], p["template_version"]) for p in prints] == [
-        ("receipt", "original", "giay_tiep_nhan", "2025.2"), ("receipt", "reprint", "giay_tiep_nhan", "2025.2")]
+        ("receipt", "original", "giay_tiep_nhan", "2025.3"), ("receipt", "reprint", "giay_tiep_nhan", "2025.3")]
     assert "Bản in lại" in text_of(second.pdf)
 
 
@@ -79,7 +79,7 @@ def test_the_qr_content_is_signed_with_the_ward_key(counter, papers, applicant):
     template = papers.template_for(counter.dossier(view.code), "receipt")
     context = papers.dossier_context(counter.dossier(view.code), template)
     signed = context["verify"]["text"]
-    assert signed.startswith(f"QMC1|{view.code}|giay_tiep_nhan@2025.2|")
+    assert signed.startswith(f"QMC1|{view.code}|giay_tiep_nhan@2025.3|")
     key = counter.setting("paper_key")
     assert verify_text(key, signed)
     assert not verify_text(key, signed.replace(view.code, view.code[:-1] + "9"))

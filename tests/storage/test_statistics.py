@@ -222,3 +222,11 @@ def _v5_insert_action(self, action):
     self.conn.execute(
         "INSERT INTO chain_heads(device_id, seq, hash) VALUES (?, ?, ?) ON CONFLICT(device_id) "
         "DO UPDATE SET seq = excluded.seq, hash = excluded.hash", (action.device_id, cursor.lastrowid, action.hash))
+
+
+def test_pending_at_a_past_date_counts_what_closed_later(counter, ward):
+    before = counter.statistics(Period(date(2026, 11, 16), date(2026, 11, 22))).total
+    # I: received Friday 20/11, due 17:00 that day, ready only on Monday 23/11
+    assert before["received"] == 1
+    assert (before["pending_overdue"], before["pending_not_due"]) == (1, 0)
+    assert counter.store.longest_open_days() >= 2.8  # I stayed open from Friday 14:00 to Monday 09:30
