@@ -74,7 +74,7 @@ class SyncBridge(QObject):
 
 
 class MainWindow(QMainWindow):
-    """Tiếp nhận (F2), Hồ sơ (F3), Danh mục TTHC (F4); the status bar always shows the clerk,
+    """Tiếp nhận (F2), Hồ sơ (F3), Danh mục TTHC (F4), Thống kê (F5); the status bar always shows the clerk,
     what waits to sync and the last sync."""
 
     IDLE_MINUTES_DEFAULT = 10
@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         from .dossiers import DossiersView
         from .intake import IntakeView
         from .preview import QtPrinterBackend
+        from .statistics import StatisticsView
 
         self.counter = counter
         self.printer = printer or QtPrinterBackend()
@@ -94,11 +95,13 @@ class MainWindow(QMainWindow):
         self.intake = IntakeView(counter, printer=self.printer, preview=preview)
         self.dossiers = DossiersView(counter, printer=self.printer)
         self.catalogue = CatalogueView(counter, printer=self.printer)
+        self.statistics = StatisticsView(counter)
         self.tabs.addTab(self.intake, "Tiếp nhận (F2)")
         self.tabs.addTab(self.dossiers, "Hồ sơ (F3)")
         self.tabs.addTab(self.catalogue, "Danh mục TTHC (F4)")
+        self.tabs.addTab(self.statistics, "Thống kê (F5)")
         self.setCentralWidget(self.tabs)
-        for index, key in enumerate(("F2", "F3", "F4")):
+        for index, key in enumerate(("F2", "F3", "F4", "F5")):
             QShortcut(QKeySequence(key), self, activated=lambda i=index: self.tabs.setCurrentIndex(i))
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
         self.intake.changed.connect(self.refresh)
@@ -183,6 +186,7 @@ class MainWindow(QMainWindow):
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.intake.shutdown()
+        self.statistics.wait(5)
         super().closeEvent(event)
 
     def lock(self) -> None:
@@ -297,5 +301,6 @@ def run(path: Path, *, demo_if_missing: bool = True) -> int:
     window.offer_drafts()
     code = app.exec()
     window.intake.shutdown()
+    window.statistics.wait(5)
     counter.close()
     return code

@@ -1,4 +1,4 @@
-"""The counter window: login, the three screens, the status bar, locking, first set-up."""
+"""The counter window: login, the four screens, the status bar, locking, first set-up."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def window(qtbot, counter):
     qtbot.addWidget(w)
     yield w
     w.intake.shutdown()
+    w.statistics.wait(10)
 
 
 def test_login_refuses_a_wrong_password_in_vietnamese(qtbot, counter):
@@ -41,17 +42,21 @@ def test_login_refuses_a_wrong_password_in_vietnamese(qtbot, counter):
     assert counter.clerk.username == "lan"
 
 
-def test_three_screens_by_function_keys_and_the_status_bar(qtbot, window, counter, applicant):
+def test_four_screens_by_function_keys_and_the_status_bar(qtbot, window, counter, applicant):
     window.show()
     with pytest.warns(DeprecationWarning):
         QApplication.setActiveWindow(window)
     qtbot.waitActive(window)
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
-        "Tiếp nhận (F2)", "Hồ sơ (F3)", "Danh mục TTHC (F4)"]
+        "Tiếp nhận (F2)", "Hồ sơ (F3)", "Danh mục TTHC (F4)", "Thống kê (F5)"]
     qtbot.keyClick(window, Qt.Key_F3)
     assert window.tabs.currentWidget() is window.dossiers
     qtbot.keyClick(window, Qt.Key_F4)
     assert window.tabs.currentWidget() is window.catalogue
+    with qtbot.waitSignal(window.statistics.computed, timeout=10_000):
+        qtbot.keyClick(window, Qt.Key_F5)  # the figures are computed when the tab shows
+    assert window.tabs.currentWidget() is window.statistics
+    assert window.statistics.table.item(0, 0).text() == "Tổng cộng"
     text = window.status_label.text()
     assert "Cán bộ: Trần Thị Lan" in text and "Chờ đồng bộ: 0" in text and "ngoại tuyến" in text
     counter.receive("1.004873", applicant)
