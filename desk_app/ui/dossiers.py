@@ -44,6 +44,7 @@ from ..counter import QUEUES, Counter, DossierView
 from ..models.deadlines import is_due_soon
 from ..models.errors import DomainError
 from ..models.journal import Action
+from ..models.survey import CHANNELS
 from ..models.lifecycle import (
     ACTION_LABELS,
     FLAG_LABELS,
@@ -57,6 +58,7 @@ from ..printing.papers import FORM_LABELS, Paper, Papers
 from ..printing.render import mask, render_pdf
 from ..storage.store import DossierRow
 from .preview import PdfPreviewDialog, PrinterBackend
+from .survey import SurveyDialog, offer_survey
 
 # Flags as the list shows them: short, most urgent first.
 SHORT_FLAGS: dict[str, str] = {
@@ -106,6 +108,7 @@ ACTIONS: tuple[ActionButton, ...] = (
     ActionButton("withdraw", "Dừng giải quyết…", "withdrawn"),
     ActionButton("supplement", "Yêu cầu bổ sung…", "supplement_requested"),
     ActionButton("reprint", "In lại giấy tờ…", None),
+    ActionButton("survey", "Khảo sát hài lòng…", "survey_recorded"),
 )
 
 
@@ -280,6 +283,7 @@ class DossiersView(QWidget):
         self.current_actions: list[Action] = []
         self.queue_name: str = next(iter(QUEUES))
         self.preview: PdfPreviewDialog | None = None
+        self.survey_dialog: SurveyDialog | None = None
         self._clerk_names: dict[str, str] | None = None
 
         # -- search
@@ -372,6 +376,7 @@ class DossiersView(QWidget):
             "transfer_returned": self.ask_transfer_returned, "result_ready": self.do_result_ready,
             "notify": self.ask_notify, "return": self.ask_return, "apology": self.ask_apology,
             "withdraw": self.ask_withdraw, "supplement": self.ask_supplement, "reprint": self.ask_reprint,
+            "survey": self.ask_survey,
         }
         for i, action in enumerate(ACTIONS):
             button = QPushButton(action.label)
@@ -648,6 +653,8 @@ class DossiersView(QWidget):
             return label + (" (bản in lại)" if p.get("copy_kind") == "reprint" else "")
         if a.kind == "official_code_assigned":
             return p.get("official_code", "")
+        if a.kind == "survey_recorded":
+            return CHANNELS.get(p.get("channel", ""), "")
         return p.get("note", "") or ""
 
     # -- events -------------------------------------------------------------------------------
@@ -728,12 +735,40 @@ class DossiersView(QWidget):
         return self._run(lambda k: self.counter.notify_citizen(k, channel, note=note), code)
 
     def do_return(self, received_by: str = "", note: str = "", *, print_form: str | None = None,
-                  code: str | None = None) -> DossierView | None:
-        """Hand the result over; nothing is printed unless ``print_form`` is chosen."""
+                  code: str | None = None, survey: bool = False) -> DossierView | None:
+        """Hand the result over; nothing is printed unless ``print_form`` is chosen. With
+        ``survey`` the satisfaction survey is offered first (the citizen is still at the
+        counter), and the chosen paper's preview opens when it closes."""
         view = self._run(lambda k: self.counter.return_result(k, received_by=received_by, note=note), code)
-        if view is not None and print_form:
-            self.preview_papers([print_form], code=view.code)
+        if view is None:
+            return None
+        then = (lambda: self.preview_papers([print_form], code=view.code)) if print_form else None
+        if not (survey and self.offer_survey(view.code, then=then)) and then:
+            then()
         return view
+
+    def offer_survey(self, code: str | None = None, *, then: Callable[[], object] | None = None) -> SurveyDialog | None:
+        """The survey dialog for a returned dossier (window-modal, not blocking); ``then`` runs
+        after it closes. None when it cannot be offered (``then`` is not run)."""
+        try:
+            key = self._code(code)
+        except DomainError as exc:
+            self.warn(exc)
+            return None
+
+        def done(dialog: SurveyDialog) -> None:
+            if dialog.view is not None:
+                if self.current is not None and self.current.code == dialog.code:
+                    self.current = dialog.view
+                self.refresh()
+                self.changed.emit()
+            if then is not None:
+                then()
+
+        if self.survey_dialog is not None and self.survey_dialog.isVisible():
+            self.survey_dialog.reject()
+        self.survey_dialog = offer_survey(self.counter, key, self, on_done=done)
+        return self.survey_dialog
 
     def do_apology(self, reason: str, new_date: str | date, channel: str = "Trực tiếp",
                    code: str | None = None) -> DossierView | None:
@@ -875,7 +910,10 @@ class DossiersView(QWidget):
         d.add_line("note", "Ghi chú:")
         choices = [("Không in", None)] + [(self.paper_label(f), f) for f in self.available_papers()]
         d.add_choice("print_form", "In kèm:", choices)
-        self._ask(d, lambda v: self.do_return(v["received_by"], v["note"], print_form=v["print_form"]))
+        self._ask(d, lambda v: self.do_return(v["received_by"], v["note"], print_form=v["print_form"], survey=True))
+
+    def ask_survey(self) -> None:
+        self.offer_survey()
 
     def ask_apology(self) -> None:
         suggestion = ""

@@ -38,6 +38,7 @@ from ..models.validation import format_date
 from ..printing.papers import Paper, Papers
 from .form_widget import TemplateForm
 from .preview import PdfPreviewDialog, PrinterBackend
+from .survey import SurveyDialog, offer_survey
 
 APPLICANT_FRAGMENT = "nguoi_nop_ho_so"
 
@@ -86,6 +87,7 @@ class IntakeView(QWidget):
         self._forms: dict[tuple[str, str], TemplateForm] = {}
         self.draft_id = new_id()
         self.last_view: DossierView | None = None
+        self.survey_dialog: SurveyDialog | None = None
         self._draft_timer = QTimer(self, singleShot=True, interval=400, timeout=self.save_draft)
 
         self.procedure_search = QLineEdit(objectName="procedure_search")
@@ -376,7 +378,14 @@ class IntakeView(QWidget):
         self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {view.code}.")
         self._print(view.code, ["receipt", "declaration"])
         self.changed.emit()
+        self.survey_dialog = offer_survey(self.counter, view.code, self, on_done=self._surveyed)
         return view
+
+    def _surveyed(self, dialog: SurveyDialog) -> None:
+        if dialog.view is not None:
+            self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {dialog.code}; "
+                                 "đã ghi nhận phiếu khảo sát sự hài lòng.")
+            self.changed.emit()
 
     def ask_supplement(self) -> None:
         if self.procedure is None:
