@@ -1,0 +1,1 @@
+"""Looking after the counter PC: backups, logs, the self-test."""

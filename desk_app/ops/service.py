@@ -1,0 +1,80 @@
+"""When backups are made: every few hours when the database changed, and after the end-of-day
+sync. Runs on the scheduler's worker thread with its own connections."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from ..models.clock import vn_now
+from .backup import KeepPolicy, make_backup, thin
+
+log = logging.getLogger(__name__)
+
+
+class BackupService:
+    def __init__(self, db_path: Path | str, *, clock: Callable[[], datetime] = vn_now) -> None:
+        self.db_path = Path(db_path)
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def _settings(self) -> dict[str, str]:
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+        try:
+            return dict(conn.execute("SELECT key, value FROM settings WHERE key LIKE 'backup.%'"))
+        finally:
+            conn.close()
+
+    def _last_seq(self) -> int:
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute("SELECT coalesce(max(seq), 0) FROM actions").fetchone()[0]
+        finally:
+            conn.close()
+
+    def _remember(self, at: datetime, seq: int) -> None:
+        conn = sqlite3.connect(str(self.db_path), timeout=30)
+        try:
+            with conn:
+                conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
+                                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                 [("backup.last_at", at.isoformat()), ("backup.last_seq", str(seq))])
+        finally:
+            conn.close()
+
+    @property
+    def folder(self) -> Path:
+        configured = self._settings().get("backup.folder")
+        return Path(configured) if configured else self.db_path.parent / "backups"
+
+    def is_due(self) -> bool:
+        """Changed since the last backup, and that was at least ``backup.every_hours`` ago."""
+        settings = self._settings()
+        if int(settings.get("backup.last_seq", "-1")) == self._last_seq():
+            return False
+        last = settings.get("backup.last_at")
+        hours = float(settings.get("backup.every_hours", "3"))
+        return last is None or self.clock() - datetime.fromisoformat(last) >= timedelta(hours=hours)
+
+    def run(self, *, force: bool = False) -> Path | None:
+        """Make a backup (when due, or always with ``force``), then thin the folder."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if not force and not self.is_due():
+                return None
+            settings = self._settings()
+            seq = self._last_seq()
+            now = self.clock()
+            second = settings.get("backup.second_folder")
+            path = make_backup(self.db_path, self.folder, now=now, second_folder=Path(second) if second else None)
+            self._remember(now, seq)
+            removed = thin(self.folder, KeepPolicy.from_settings(settings))
+            log.info("backup %s made, %d old ones removed", path.name, len(removed))
+            return path
+        finally:
+            self._lock.release()
