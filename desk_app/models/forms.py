@@ -1,7 +1,7 @@
 """Forms as data: a template (TOML in ``forms_templates/``) declares the fields the clerk types
 and the layout of the printed paper. The same template drives the entry screen and the PDF.
 
-A template has ``id``, ``version``, ``kind`` (declaration, slip, listing, book), for slips the
+A template has ``id``, ``version``, ``kind`` (declaration, slip, listing, book, report), for slips the
 ``slip_type`` (receipt, supplement, refusal, apology, stop_notice, control, book) and the form
 number and circular it follows, then ``[[fields]]``, ``[[derived]]`` and ``[[blocks]]``.
 Placeholders are ``{path}`` or ``{path|filter}``. A broken template is refused at load with a
@@ -30,7 +30,7 @@ from .validation import (
 )
 from .words import date_in_words, money_in_words, number_in_words
 
-KINDS = ("declaration", "slip", "listing", "book", "fragment")  # fragment: fields only, shared by screens
+KINDS = ("declaration", "slip", "listing", "book", "report", "fragment")  # fragment: fields only, shared by screens
 SLIP_TYPES = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control", "book", "listing",
               "declaration")
 FIELD_TYPES = ("text", "multiline", "name", "date", "birth_date", "cccd", "phone", "email", "choice",
@@ -70,6 +70,13 @@ CONTEXT_SCHEMA: dict[str, Any] = {
              {"rows": ["index", "code", "procedure", "applicant", "contact", "solver", "received_at",
                        "due_at", "returned_at", "result_channel", "status"]}],
     "catalogue": [{"procedures": ["index", "code", "name", "time_limit", "fee"]}],
+    # the periodic report (printing/reports.py): figures already formatted for print
+    "report": ["from", "to", "period", "dimension", "summary", "as_of", "surveys", "satisfaction",
+               {"rows": ["index", "label", "received", "solved", "early", "on_time", "late", "pending_not_due",
+                         "pending_overdue", "supplement_requests", "second_supplement_requests", "refused",
+                         "withdrawn", "apologies", "transferred", "surveys", "on_time_rate",
+                         "average_days_to_return", "time_cut", "satisfaction"]},
+               {"areas": ["index", "label", "value"]}],
 }
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
