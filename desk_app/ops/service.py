@@ -78,3 +78,34 @@ class BackupService:
             return path
         finally:
             self._lock.release()
+
+
+class BackupScheduler:
+    """Backups on their own worker thread: checked every ``every_minutes`` (made when due), and
+    one at ``end_of_day`` whatever happened, after the end-of-day sync (17:15 by default)."""
+
+    def __init__(self, service: BackupService, *, every_minutes: float = 30, end_of_day: str = "17:30") -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        from ..sync.scheduler import JOB_DEFAULTS
+
+        self.service = service
+        hour, minute = (int(x) for x in end_of_day.split(":"))
+        self.scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="Asia/Ho_Chi_Minh")
+        self.scheduler.add_job(self._run, IntervalTrigger(minutes=every_minutes), id="backup-interval")
+        self.scheduler.add_job(self._run, CronTrigger(hour=hour, minute=minute), id="backup-end-of-day",
+                               kwargs={"force": True})
+
+    def _run(self, force: bool = False) -> None:
+        try:
+            self.service.run(force=force)
+        except Exception:  # noqa: BLE001 - a failed backup is logged; the next run tries again
+            log.exception("backup failed")
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)

@@ -155,3 +155,25 @@ def test_the_service_backs_up_when_changed_and_due(tmp_path, counter, clock, db_
     second = service.run()
     assert second is not None and (tmp_path / "usb" / second.name).exists()
     assert service.run(force=True) is not None  # the end of the day makes one anyway
+
+
+def test_portable_mode_keeps_data_beside_the_executable(tmp_path, monkeypatch):
+    from desk_app import paths
+
+    monkeypatch.setattr(paths, "app_dir", lambda: tmp_path)
+    monkeypatch.delenv(paths.DB_ENV, raising=False)
+    assert not paths.is_portable() and paths.data_dir() != tmp_path / "data"
+    (tmp_path / paths.PORTABLE_MARKER).write_text("", encoding="utf-8")
+    assert paths.default_db_path() == tmp_path / "data" / "ward.sqlite3"
+    assert paths.logs_dir() == tmp_path / "data" / "logs"
+
+
+def test_backup_scheduler_jobs(tmp_path, counter, clock, db_path):
+    from desk_app.ops.service import BackupScheduler
+
+    scheduler = BackupScheduler(BackupService(db_path, clock=clock), end_of_day="17:30")
+    jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
+    assert set(jobs) == {"backup-interval", "backup-end-of-day"}
+    assert jobs["backup-end-of-day"].kwargs == {"force": True}
+    scheduler._run(force=True)
+    assert list_backups(db_path.parent / "backups")
