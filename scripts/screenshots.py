@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import random
 import sys
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from desk_app.models.clock import VN_TZ  # noqa: E402
 from desk_app.printing.papers import Papers  # noqa: E402
 from desk_app.ui.app import LoginDialog, MainWindow, SetupDialog  # noqa: E402
 from desk_app.ui.preview import PdfPreviewDialog  # noqa: E402
+from desk_app.ui.survey import SurveyDialog  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 NOW = datetime(2026, 11, 23, 10, 15, tzinfo=VN_TZ)
@@ -37,6 +40,26 @@ def shot(app: QApplication, widget, name: str) -> None:
         app.processEvents()
     widget.grab().save(str(OUT / f"{name}.png"))
     print(f"  {name}.png")
+
+
+def record_demo_surveys(counter: Counter, n: int = 60, seed: int = 7) -> None:
+    """Surveys on some returned demo dossiers (the demo makes none), mostly satisfied."""
+    rng = random.Random(seed)
+    survey = counter.survey
+    rows = counter.store.query("SELECT code FROM dossiers WHERE status = 'returned' ORDER BY code LIMIT ?", [n])
+    for row in rows:
+        answers = {q.id: rng.choices([5, 4, 3, 2, 1], weights=[40, 38, 12, 7, 3])[0]
+                   for q in survey.questions if q.kind == "scale" and rng.random() < 0.9}
+        answers["trips"] = rng.choices(["1 lần", "2 lần", "3 lần trở lên"], weights=[80, 17, 3])[0]
+        counter.record_survey(row["code"], answers, channel=rng.choice(["citizen", "citizen", "paper"]))
+
+
+def wait_statistics(app: QApplication, view) -> None:
+    deadline = time.monotonic() + 30
+    app.processEvents()
+    while view.is_busy and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
 
 
 def main() -> int:
@@ -83,6 +106,28 @@ def main() -> int:
         window.tabs.setCurrentWidget(window.catalogue)
         shot(app, window, "06-catalogue")
 
+        record_demo_surveys(counter)
+        stats = window.statistics
+        window.tabs.setCurrentWidget(stats)
+        stats.set_preset("year")
+        wait_statistics(app, stats)
+        shot(app, window, "09-statistics")
+        stats.set_grouping("procedure")
+        wait_statistics(app, stats)
+        shot(app, window, "10-statistics-by-procedure")
+        stats.set_grouping(None)
+
+        unsurveyed = counter.store.query(
+            "SELECT code FROM dossiers d WHERE status = 'returned' AND NOT EXISTS "
+            "(SELECT 1 FROM surveys s WHERE s.dossier_id = d.id) LIMIT 1")
+        survey = SurveyDialog(counter, next(unsurveyed)["code"], window)
+        survey.set_answers({"access_place": 5, "access_equipment": 4, "procedure_posted": 4})
+        survey.resize(1200, 740)
+        shot(app, survey, "11-survey")
+        survey.scroll.verticalScrollBar().setValue(survey.scroll.verticalScrollBar().maximum())
+        shot(app, survey, "12-survey-end")
+        survey.close()
+
         code = counter.store.query("SELECT code FROM dossiers WHERE status = 'returned' LIMIT 1")
         paper = Papers(counter).dossier_paper(next(code)["code"], "receipt", record=False)
         preview = PdfPreviewDialog([paper], NoPrinter())
@@ -91,6 +136,7 @@ def main() -> int:
         preview.close()
         window.intake.shutdown()
         window.close()
+        stats.wait(10)
         counter.close()
 
         setup = SetupDialog(Counter.open(Path(tmp) / "new.sqlite3", create=True))

@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.statistics, "Thống kê (F5)")
         self.setCentralWidget(self.tabs)
         for index, key in enumerate(("F2", "F3", "F4", "F5")):
-            QShortcut(QKeySequence(key), self, activated=lambda i=index: self.tabs.setCurrentIndex(i))
+            QShortcut(QKeySequence(key), self, activated=lambda i=index: self.show_tab(i))
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
         self.intake.changed.connect(self.refresh)
         self.dossiers.changed.connect(self.refresh)
@@ -129,6 +129,12 @@ class MainWindow(QMainWindow):
         if minutes > 0:
             QApplication.instance().installEventFilter(self)
             self.idle.start()
+
+    def show_tab(self, index: int) -> None:
+        """F2..F5; F5 again on Thống kê recomputes the figures."""
+        if index == self.tabs.currentIndex() and self.tabs.widget(index) is self.statistics:
+            self.statistics.refresh()
+        self.tabs.setCurrentIndex(index)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
         if event.type() in (QEvent.KeyPress, QEvent.MouseButtonPress) and self.idle.isActive():

@@ -25,7 +25,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QDate, QObject, QMargins, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -156,7 +156,8 @@ class StatisticsView(QWidget):
             self.procedure.setItemData(self.procedure.count() - 1, f"{proc.name} ({proc.code})", Qt.ToolTipRole)
         self.procedure.setMinimumContentsLength(14)
         self.procedure.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.refresh_button = QPushButton("Làm mới (Ctrl+R)", objectName="refresh")
+        self.refresh_button = QPushButton("Làm mới", objectName="refresh")
+        self.refresh_button.setToolTip("Tính lại các số liệu (F5 khi đang ở màn hình này)")
         self.refresh_button.clicked.connect(self.refresh)
         self.busy = QProgressBar(objectName="busy")
         self.busy.setRange(0, 0)  # indeterminate: "đang tính"
@@ -179,7 +180,6 @@ class StatisticsView(QWidget):
         controls.addWidget(QLabel("Thủ tục:"))
         controls.addWidget(self.procedure, 1)
         controls.addWidget(self.refresh_button)
-        controls.addWidget(self.busy)
 
         self.summary = QLabel("", objectName="summary")
         self.summary.setWordWrap(True)
@@ -238,16 +238,17 @@ class StatisticsView(QWidget):
         self.body = body
 
         layout = QVBoxLayout(self)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary, 1)
+        summary_row.addWidget(self.busy, 0, Qt.AlignTop)
         layout.addLayout(controls)
-        layout.addWidget(self.summary)
+        layout.addLayout(summary_row)
         layout.addWidget(body, 1)
 
         for edit in (self.date_from, self.date_to):
             edit.dateChanged.connect(lambda _d: self.refresh())
         self.grouping.currentIndexChanged.connect(lambda _i: self.refresh())
         self.procedure.currentIndexChanged.connect(lambda _i: self.refresh())
-        # F5 opens this tab (the main window's key); Ctrl+R recomputes
-        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.refresh).setContext(Qt.WidgetWithChildrenShortcut)
 
     def _date_edit(self, name: str, day: date) -> QDateEdit:
         edit = QDateEdit(QDate(day.year, day.month, day.day), objectName=name)
@@ -498,7 +499,7 @@ class StatisticsView(QWidget):
                            f"{sat.responses} phiếu")
         bar = QBarSet("Tỷ lệ hài lòng (%)")
         bar.setColor(QColor("#00897b"))
-        bar.append([round(value or 0.0, 1) for _label, value in areas])
+        bar.append([float(round(value or 0.0)) for _label, value in areas])  # whole percents: the table has the rest
         series = QHorizontalBarSeries()
         series.append(bar)
         series.setLabelsVisible(True)

@@ -37,8 +37,10 @@ STYLE = """
 QRadioButton { spacing: 8px; padding: 4px 2px; }
 QRadioButton::indicator { width: 22px; height: 22px; }
 QGroupBox { font-weight: bold; margin-top: 14px; padding-top: 8px; }
-QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }
-QLabel#question { font-weight: normal; }
+QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; color: #0d47a1; }
+QLabel#question { font-weight: bold; padding-top: 4px; }
+QPushButton#record { font-weight: bold; padding: 6px 24px; }
+QPushButton#skip { padding: 6px 16px; }
 """
 
 
@@ -126,7 +128,7 @@ class SurveyDialog(QDialog):
         self.skip_button.setMinimumHeight(44)
         self.skip_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
-        buttons.addLayout(channel_row, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.skip_button)
         buttons.addWidget(self.record_button)
 
@@ -135,6 +137,7 @@ class SurveyDialog(QDialog):
         layout.addWidget(note)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.error)
+        layout.addLayout(channel_row)
         layout.addLayout(buttons)
         self._fit_screen()
 
