@@ -135,3 +135,92 @@ def test_a_database_from_a_newer_app_is_refused_without_a_traceback(demo_db, tmp
     result = run("search", "--db", str(copy), "nguyen")
     assert result.returncode == 2 and "phiên bản phần mềm mới hơn" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- desk-app report ------------------------------------------------------------------------
+
+@pytest.fixture
+def week_db(counter, clock, db_path) -> Path:
+    """The hand-counted week of tests/printing/test_reports.py in a real file; the test's counter
+    stays open and idle, as a clerk's window would while the report runs."""
+    from tests.printing.test_reports import build_week
+
+    build_week(counter, clock)
+    return db_path
+
+
+def test_report_pdf_of_the_hand_counted_week(week_db, tmp_path):
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    out = tmp_path / "bao-cao" / "tuan.pdf"  # a folder that does not exist yet is made
+    result = run("report", "--db", str(week_db), "--from", "2026-11-02", "--to", "08/11/2026",
+                 "--format", "pdf", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Đã ghi" in result.stdout and "từ ngày 02/11/2026 đến ngày 08/11/2026" in result.stdout
+    pdf = out.read_bytes()
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert "BÁO CÁO TÌNH HÌNH TIẾP NHẬN VÀ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH" in text
+    assert re.search(r"Tổng cộng 7 3 1 1 1 1 2 66,7 %", text)  # pending as of the period's end
+    by_clerk = run("report", "--db", str(week_db), "--from", "2026-11-02", "--to", "2026-11-08",
+                   "--out", str(tmp_path / "clerk.pdf"), "--by", "clerk")
+    assert by_clerk.returncode == 0, by_clerk.stderr
+    assert not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_report_xlsx_handling_book_and_listing(week_db, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from desk_app.models.statistics import METRICS
+    from desk_app.printing.reports import HEADER_ROW, TOTAL_LABEL
+
+    out = tmp_path / "thang.xlsx"  # the format from the file's suffix
+    result = run("report", "--db", str(week_db), "--from", "2026-11-01", "--to", "2026-11-30", "--by", "month",
+                 "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    ws = load_workbook(io.BytesIO(out.read_bytes()))["Báo cáo"]
+    headers = {ws.cell(HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+    assert ws.cell(HEADER_ROW + 1, 2).value == "Tháng 11/2026"
+    assert ws.cell(HEADER_ROW + 2, 2).value == TOTAL_LABEL
+    assert ws.cell(HEADER_ROW + 1, headers[METRICS["received"]]).value == 8  # J (9/11) too
+    assert ws.cell(HEADER_ROW + 1, headers[METRICS["refused"]]).value == 1
+
+    book = tmp_path / "so.xlsx"
+    result = run("report", "--db", str(week_db), "--kind", "book", "--from", "2026-11-02", "--to", "2026-11-08",
+                 "--format", "xlsx", "--out", str(book))
+    assert result.returncode == 0, result.stderr
+    assert load_workbook(book).active.max_row == HEADER_ROW + 8
+
+    listing = tmp_path / "niem-yet.xlsx"
+    result = run("report", "--db", str(week_db), "--kind", "listing", "--out", str(listing))
+    assert result.returncode == 0, result.stderr
+    assert load_workbook(listing).active.cell(HEADER_ROW, 2).value == "Mã thủ tục"
+
+
+def test_report_errors_are_vietnamese_and_leave_no_file(week_db, tmp_path):
+    out = str(tmp_path / "r.pdf")
+    cases = [
+        (["--from", "2026-11-08", "--to", "2026-11-02", "--out", out], "trước ngày đầu kỳ"),
+        (["--from", "hôm qua", "--to", "2026-11-02", "--out", out], "Ngày “hôm qua”"),
+        (["--from", "2026-11-01", "--to", "2026-11-02", "--out", str(tmp_path / "r.docx")], "không hỗ trợ"),
+        (["--from", "2026-11-01", "--to", "2026-11-02", "--out", out, "--format", "odt"], "không hỗ trợ"),
+        (["--from", "2026-11-01", "--to", "2026-11-02", "--out", out, "--by", "ward"], "Không có cách nhóm"),
+        (["--from", "2026-11-01", "--to", "2026-11-02", "--out", out, "--kind", "summary"], "Không có loại báo cáo"),
+        (["--from", "2026-11-01", "--out", out], "Cần kỳ báo cáo"),
+        (["--from", "2026-11-01", "--to", "2026-11-02"], "Cần tệp ghi ra"),
+        (["--from", "2026-11-01", "--to", "2026-11-02", "--format", "pdf", "--out", str(tmp_path)],
+         "Không ghi được tệp"),
+        (["--from", "2026-11-01", "--to", "2026-11-02", "--out", str(week_db / "r.pdf")], "Không ghi được tệp"),
+    ]
+    for args, message in cases:
+        result = run("report", "--db", str(week_db), *args)
+        assert result.returncode == 2, (args, result.stdout)
+        assert message in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
+    missing = run("report", "--db", str(tmp_path / "none.sqlite3"), "--from", "2026-11-01", "--to", "2026-11-02",
+                  "--out", out)
+    assert missing.returncode == 2 and "Không tìm thấy cơ sở dữ liệu" in missing.stderr
+    assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "none.sqlite3").exists()

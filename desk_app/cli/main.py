@@ -79,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", help="đến ngày YYYY-MM-DD")
     p.add_argument("--out", type=Path, required=True, help="tệp PDF ghi ra")
     p.add_argument("--user", default=None, help="cán bộ in (mặc định: quản trị viên đầu tiên)")
+
+    p = sub.add_parser("report", parents=[db],
+                       help="báo cáo tình hình giải quyết hồ sơ, sổ theo dõi, niêm yết ra PDF hoặc XLSX")
+    p.add_argument("--from", dest="date_from", help="từ ngày YYYY-MM-DD (hoặc DD/MM/YYYY)")
+    p.add_argument("--to", dest="date_to", help="đến ngày YYYY-MM-DD (hoặc DD/MM/YYYY)")
+    p.add_argument("--format", dest="fmt", help="pdf hoặc xlsx (mặc định: theo đuôi tệp --out)")
+    p.add_argument("--out", type=Path, help="tệp ghi ra")
+    p.add_argument("--by", dest="dimension", default="procedure",
+                   help="báo cáo nhóm theo procedure (thủ tục), domain (lĩnh vực), clerk (cán bộ) hoặc month (tháng)")
+    p.add_argument("--kind", default="handling",
+                   help="handling (báo cáo tình hình tiếp nhận và giải quyết, mặc định), book (sổ theo dõi), "
+                        "listing (niêm yết tất cả thủ tục)")
     return parser
 
 
@@ -266,6 +278,61 @@ def cmd_print(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Reads the ward's file, needs no login; everything is checked before the file is opened."""
+    from ..models.statistics import DIMENSIONS
+    from ..printing.reports import FORMATS, KINDS, Reports, parse_period
+
+    if args.kind not in KINDS:
+        raise DomainError(f"Không có loại báo cáo “{args.kind}” (dùng: {', '.join(KINDS)}).")
+    if args.dimension not in DIMENSIONS:
+        raise DomainError(f"Không có cách nhóm “{args.dimension}” (dùng: {', '.join(DIMENSIONS)}).")
+    if args.out is None:
+        raise DomainError("Cần tệp ghi ra: --out TỆP.pdf hoặc --out TỆP.xlsx.")
+    fmt = (args.fmt or args.out.suffix.lstrip(".")).lower()
+    if not fmt:
+        raise DomainError(f"Không rõ định dạng của {args.out}: thêm --format pdf hoặc --format xlsx.")
+    if fmt not in FORMATS:
+        raise DomainError(f"Định dạng “{fmt}” không hỗ trợ: dùng --format pdf hoặc --format xlsx.")
+    period = None
+    if args.kind != "listing" or args.date_from or args.date_to:
+        period = parse_period(args.date_from, args.date_to)
+    counter = _open_counter(args)
+    try:
+        report = Reports(counter).make(args.kind, fmt, period, dimension=args.dimension)
+    finally:
+        counter.close()
+    _write(args.out, report.data)
+    what = f"{report.title[:1]}{report.title[1:].lower()}"
+    when = f", {period.label}" if period and args.kind != "listing" else ""
+    print(f"Đã ghi {args.out} ({what}{when}; {report.rows} dòng, {fmt.upper()}).")
+    return 0
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write the whole file or nothing, with a Vietnamese reason when the place is not writable."""
+    import errno
+
+    reasons = {errno.EACCES: "không có quyền ghi", errno.EPERM: "không có quyền ghi",
+               errno.EISDIR: "đó là một thư mục", errno.ENOENT: "không tạo được tệp ở chỗ này",
+               errno.ENOTDIR: "đường dẫn không phải thư mục", errno.EROFS: "ổ đĩa chỉ cho đọc",
+               errno.ENOSPC: "ổ đĩa đã đầy"}
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        reason = reasons.get(exc.errno or 0, f"lỗi hệ thống: {exc.strerror or exc}")
+        raise DomainError(f"Không ghi được tệp {path} ({reason}).") from None
+
+
 def cmd_enroll(args: argparse.Namespace) -> int:
     from ..sync.client import SyncClient
 
@@ -319,6 +386,7 @@ COMMANDS: dict[str, Handler] = {
     "search": cmd_search,
     "check": cmd_check,
     "print": cmd_print,
+    "report": cmd_report,
     "enroll": cmd_enroll,
     "sync": cmd_sync,
 }
