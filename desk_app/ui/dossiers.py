@@ -757,6 +757,8 @@ class DossiersView(QWidget):
             return None
 
         def done(dialog: SurveyDialog) -> None:
+            if self.survey_dialog is dialog:
+                self.survey_dialog = None
             if dialog.view is not None:
                 if self.current is not None and self.current.code == dialog.code:
                     self.current = dialog.view

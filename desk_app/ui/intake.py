@@ -382,6 +382,8 @@ class IntakeView(QWidget):
         return view
 
     def _surveyed(self, dialog: SurveyDialog) -> None:
+        if self.survey_dialog is dialog:
+            self.survey_dialog = None
         if dialog.view is not None:
             self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {dialog.code}; "
                                  "đã ghi nhận phiếu khảo sát sự hài lòng.")

@@ -258,7 +258,8 @@ class SurveyDialog(QDialog):
 def offer_survey(counter: Counter, code: str, parent: QWidget,
                  on_done: Callable[[SurveyDialog], None] | None = None) -> SurveyDialog | None:
     """After a return: the survey dialog, window-modal and not blocking (the caller goes on);
-    ``on_done`` runs when it closes, recorded or skipped. None when the dossier has one already."""
+    ``on_done`` runs when it closes, recorded or skipped, and the dialog is deleted after it.
+    None when the dossier has one already."""
     try:
         if counter.dossier(code).state.surveyed:
             return None
@@ -266,9 +267,12 @@ def offer_survey(counter: Counter, code: str, parent: QWidget,
     except DomainError as exc:  # e.g. a broken survey file: the return itself went through
         QMessageBox.warning(parent, "Khảo sát sự hài lòng", exc.message)
         return None
-    dialog.setAttribute(Qt.WA_DeleteOnClose, False)
-    if on_done is not None:
-        dialog.finished.connect(lambda _r: on_done(dialog))
+    def finished(_result: int) -> None:
+        if on_done is not None:
+            on_done(dialog)
+        dialog.deleteLater()  # one per return: none piles up over the day
+
+    dialog.finished.connect(finished)
     dialog.open()
     return dialog
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QRadioButton
 
@@ -180,7 +181,9 @@ def test_a_survey_later_from_the_returned_dossier(qtbot, dossiers, counter, retu
     survey = dossiers.survey_dialog
     assert survey.isVisible() and survey.code == returned.code
     qtbot.mouseClick(survey.skip_button, Qt.LeftButton)  # declined: still possible later
+    qtbot.waitUntil(lambda: not shiboken6.isValid(survey))  # closed dialogs do not pile up over the day
     assert surveys(counter) == [] and dossiers.buttons["survey"].isEnabled()
+    assert dossiers.survey_dialog is None
     qtbot.mouseClick(dossiers.buttons["survey"], Qt.LeftButton)
     survey = dossiers.survey_dialog
     survey.set_answers({"access_equipment": 4})
