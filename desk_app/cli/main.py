@@ -34,7 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="desk-app", parents=[db],
         description="Quầy Một Cửa — phần mềm tiếp nhận và trả kết quả hồ sơ của phường/xã.",
     )
+    parser.add_argument("--self-test", action="store_true",
+                        help="tự kiểm tra bản cài đặt (cơ sở dữ liệu tạm, in thử mọi giấy tờ, phông chữ, Qt) rồi thoát")
     sub = parser.add_subparsers(dest="command", metavar="LỆNH")
+
+    p = sub.add_parser("backup", parents=[db], help="sao lưu cơ sở dữ liệu ngay (bản chụp nhất quán, đã kiểm tra)")
+    p.add_argument("--to", type=Path, default=None, help="thư mục sao lưu (mặc định: backups/ cạnh cơ sở dữ liệu)")
+    p = sub.add_parser("restore", parents=[db],
+                       help="khôi phục từ một bản sao lưu (kiểm tra trước; giữ lại tệp hiện tại)")
+    p.add_argument("file", type=Path, help="tệp sao lưu .sqlite3")
 
     p = sub.add_parser("init", parents=[db], help="khởi tạo cơ sở dữ liệu mới cho một phường/xã")
     p.add_argument("--ward-code", help="mã đơn vị hành chính của phường/xã")
@@ -372,10 +380,59 @@ def _act_as(counter, username: str | None) -> None:
     counter.clerk = Clerk(row["username"], row["full_name"], row["role"], bool(row["active"]))
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from ..models.clock import vn_now
+    from ..ops.backup import KeepPolicy, make_backup, thin
+
+    path = _db_path(args)
+    if not path.exists():
+        raise DomainError(f"Không tìm thấy cơ sở dữ liệu: {path}")
+    folder = args.to or path.parent / "backups"
+    made = make_backup(path, folder, now=vn_now())
+    removed = thin(folder, KeepPolicy())
+    print(f"Đã sao lưu: {made}")
+    if removed:
+        print(f"Đã xóa {len(removed)} bản sao lưu cũ (giữ 12 ngày, 10 tuần, 9 tháng gần nhất).")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ..models.clock import vn_now
+    from ..ops.backup import restore
+
+    path = _db_path(args)
+    kept = restore(args.file, path, now=vn_now())
+    print(f"Đã khôi phục {path} từ {args.file}.")
+    print(f"Cơ sở dữ liệu trước khi khôi phục được giữ tại: {kept}")
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
+    import threading
+
+    from ..ops.logs import install_excepthook, setup_logging
+    from ..ops.service import BackupScheduler, BackupService
+    from ..paths import logs_dir
+
+    log_path = setup_logging(logs_dir())
+
+    def show(message: str) -> None:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        # a worker thread's error is logged only: widgets live on the main thread
+        if QApplication.instance() is not None and threading.current_thread() is threading.main_thread():
+            QMessageBox.critical(None, "Quầy Một Cửa", message)
+
+    install_excepthook(show, log_path)
     from ..ui.app import run
 
-    return run(_db_path(args))
+    path = _db_path(args)
+    backups = BackupScheduler(BackupService(path))
+    backups.start()
+    try:
+        return run(path)
+    finally:
+        backups.shutdown()
 
 
 COMMANDS: dict[str, Handler] = {
@@ -389,12 +446,18 @@ COMMANDS: dict[str, Handler] = {
     "report": cmd_report,
     "enroll": cmd_enroll,
     "sync": cmd_sync,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from ..ops.selftest import run_self_test
+
+        return run_self_test()
     handler = COMMANDS.get(args.command or "", cmd_gui)
     try:
         return handler(args)
