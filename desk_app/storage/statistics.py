@@ -15,6 +15,7 @@ from ..models.clock import VN_TZ
 from ..models.lifecycle import OPEN_STATUSES
 from ..models.statistics import DIMENSIONS, Figures, Period, StatisticsTable
 from ..models.survey import Survey, satisfaction_index
+from ..models.text import fold
 from .store import Store
 
 ACTION_METRICS = {
@@ -140,7 +141,9 @@ def gather(store: Store, period: Period, *, now: datetime, dimension: str | None
     if dimension == "month":
         ordered = sorted(rows.items())
     else:
-        ordered = sorted(rows.items(), key=lambda item: (labels.get(item[0], item[0]).casefold(), item[0]))
+        # Vietnamese order: "Cấp..." before "Chứng thực..." (by the letters without their marks first)
+        ordered = sorted(rows.items(), key=lambda item: (fold(labels.get(item[0], item[0])),
+                                                         labels.get(item[0], item[0]), item[0]))
     table_rows = [(key, labels.get(key, key), f) for key, f in ordered] if dimension else []
     return StatisticsTable(period, dimension, table_rows, total, period.as_of(now), filters)
 

@@ -230,3 +230,9 @@ def test_pending_at_a_past_date_counts_what_closed_later(counter, ward):
     assert before["received"] == 1
     assert (before["pending_overdue"], before["pending_not_due"]) == (1, 0)
     assert counter.store.longest_open_days() >= 2.8  # I stayed open from Friday 14:00 to Monday 09:30
+
+
+def test_rows_follow_vietnamese_order(counter, ward):
+    labels = [label for _, label, _ in counter.statistics(WEEK, dimension="procedure").rows]
+    assert labels == sorted(labels, key=lambda s: s.replace("Chứng", "Chung").replace("Cấp", "Cap").replace("Đ", "D"))
+    assert labels[0].startswith("Cấp Giấy xác nhận") and labels[1].startswith("Chứng thực")
