@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from ..models.errors import DomainError
 from ..models.journal import Action
 from ..models.lifecycle import derive_state
 from ..models.text import nfc
+from ..storage.driver import IntegrityError
 from ..storage.store import Store
 
 BATCH = 500
@@ -240,18 +240,22 @@ class SyncClient:
             if reply.status_code != 200 or not isinstance(data.get("actions"), list):
                 report.error = data.get("message") or f"Không nhận được dữ liệu từ máy chủ ({reply.status_code})."
                 return
-            for item in data["actions"]:
-                if item.get("device_id") != own and self._apply_remote(store, item, report):
-                    report.pulled += 1
-                after = max(after, int(item.get("server_seq", after)))
-            store.set_settings({"pull_after_seq": after})
+            # One commit per page (each action in its own savepoint), the cursor in the same commit:
+            # a commit per action cost the counter a disk flush each.
+            with store.transaction():
+                for item in data["actions"]:
+                    if item.get("device_id") != own and self._apply_remote(store, item, report):
+                        report.pulled += 1
+                    after = max(after, int(item.get("server_seq", after)))
+                store.set_settings({"pull_after_seq": after}, in_transaction=True)
             if not data.get("more"):
                 return
 
     @staticmethod
     def _apply_remote(store: Store, item: dict[str, Any], report: SyncReport) -> bool:
         """Another device's action (the district, another counter of the ward): append it to the
-        dossier's journal with its own id, in one transaction with the dossier's new state."""
+        dossier's journal with its own id, atomically with the dossier's new state (a savepoint
+        inside the page's transaction)."""
         try:
             action = Action.from_dict(item)
         except (KeyError, TypeError, ValueError):
@@ -264,7 +268,7 @@ class SyncClient:
                 return SyncClient._append_remote(store, action, report)
         except _Skip:
             return False  # rolled back whole
-        except sqlite3.IntegrityError as exc:  # e.g. a procedure this counter's catalogue lacks
+        except IntegrityError as exc:  # e.g. a procedure this counter's catalogue lacks
             report.notes.append(f"Không lưu được thao tác {action.id}: {exc}")
             return False
 

@@ -64,3 +64,30 @@ def test_a_revoked_counter_is_told_to_enrol_again(server, make_desk, applicant):
     service.revoke_counter(server.db, "42010", 1)
     report = client.sync_once()
     assert report.error and "thu hồi" in report.error and report.waiting == 1  # nothing lost
+
+
+def test_a_pulled_page_is_applied_in_one_commit_and_an_unusable_action_is_skipped(server, make_desk, applicant):
+    one = make_desk()
+    client = SyncClient(one.path, clock=one.clock)
+    client.enroll(server.base_url, server.enrollment_code("42010", 1, one.counter.ward_name))
+    transferred = one.counter.receive(MARITAL, applicant)
+    one.counter.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    assert client.sync_once().error is None
+    admin = server.admin_token()
+    with server.client(admin) as http:  # a note the counter's lifecycle does not take, between two it does
+        for kind, payload in [("transfer_received", {"unit": "Sở Tư pháp tỉnh Hà Tĩnh"}),
+                              ("note", {"text": "Đã chuyển Phòng Hộ tịch"}),
+                              ("transfer_returned", {"from_unit": "Sở Tư pháp tỉnh Hà Tĩnh"})]:
+            reply = http.post(f"/api/v1/district/dossiers/{transferred.id}/actions",
+                              json={"kind": kind, "payload": payload})
+            assert reply.status_code == 201, reply.text
+            last_seq = reply.json()["server_seq"]
+    report = client.sync_once()
+    assert (report.error, report.pulled) == (None, 2), report.summary()
+    assert report.notes and "note" in report.notes[0]  # skipped, and said so
+    store = one.counter.store
+    assert store.get_setting("pull_after_seq") == str(last_seq)  # the cursor went past all three
+    assert one.counter.dossier(transferred.code).status == "result_ready"
+    assert one.counter.check() == []  # the skipped one left nothing half-written
+    again = client.sync_once()
+    assert (again.error, again.pulled, again.notes) == (None, 0, [])
