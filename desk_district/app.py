@@ -11,9 +11,8 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Callable
+from typing import Annotated, Any, AsyncIterator, Callable
 
-import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -24,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import PROTOCOL_VERSION, service
+from .bookkeeping import Bookkeeper
 from .db import Database
 from .errors import ApiError, unauthorized
 from .overview import render_overview
@@ -45,6 +45,7 @@ log = logging.getLogger("desk_district")
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # 500 actions with their dossier snapshots fit many times over
 PRINCIPAL_KEY = "desk_district.principal"
+SYNCED_KEY = "desk_district.synced"  # (device id, time): committed with the request's access-log row
 
 _FIELD_PROBLEMS = {
     "missing": "thiếu",
@@ -81,6 +82,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+_bearer = HTTPBearer(auto_error=False, description="device token from /api/v1/enroll, or a district admin token")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]  # module level: FastAPI resolves it
+
+
 def _utcnow() -> datetime:
     return service.utcnow()
 
@@ -96,10 +101,12 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
         return source().astimezone(timezone.utc)
 
     reference_cache: dict[str, service.ReferenceSet] = {}
+    bookkeeper = Bookkeeper(db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        bookkeeper.close()
         db.dispose()
 
     app = FastAPI(
@@ -111,10 +118,9 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
     app.state.db = db
     app.state.clock = now
 
-    bearer = HTTPBearer(auto_error=False, description="device token from /api/v1/enroll, or a district admin token")
-
-    def principal(request: Request,
-                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> service.Principal:
+    def principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> service.Principal:
+        """Who the token belongs to, else 401. Called at the top of each endpoint, on its worker
+        thread: a sync dependency would cost every request a second trip through the thread pool."""
         if credentials is None:
             raise unauthorized()
         found = service.authenticate(db, credentials.credentials)
@@ -191,20 +197,25 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
 
     @app.post("/api/v1/actions", response_model=PushResponse, response_model_exclude_none=True, tags=["sync"],
               responses={**ERROR_RESPONSES, 413: {"model": ErrorBody, "description": f"more than {MAX_BATCH}"}})
-    def push_actions(body: PushRequest, who: service.Principal = Depends(principal)) -> dict[str, Any]:
+    def push_actions(request: Request, body: PushRequest, credentials: Bearer) -> dict[str, Any]:
+        who = principal(request, credentials)
         return service.push(db, who, body.device_id, [a.as_dict() for a in body.actions], now())
 
     @app.get("/api/v1/actions", response_model=PullResponse, tags=["sync"], responses=ERROR_RESPONSES)
-    def pull_actions(after: int = Query(0, ge=0, description="the last server_seq already held"),
-                     limit: int = Query(MAX_BATCH, ge=1, le=MAX_BATCH),
-                     who: service.Principal = Depends(principal)) -> Response:
+    def pull_actions(request: Request, credentials: Bearer,
+                     after: int = Query(0, ge=0, description="the last server_seq already held"),
+                     limit: int = Query(MAX_BATCH, ge=1, le=MAX_BATCH)) -> Response:
+        who = principal(request, credentials)
+        body = service.pull(db, who, after, limit)
+        request.scope[SYNCED_KEY] = (who.device_id, now())
         # Sent as stored: the payloads must reach the counter exactly as hashed.
-        return JSONResponse(service.pull(db, who, after, limit, now()))
+        return Response(body, media_type="application/json")
 
     @app.get("/api/v1/reference", response_model=ReferenceResponse, tags=["reference"],
              responses={**ERROR_RESPONSES, 304: {"description": "If-None-Match matches the current version"},
                         404: {"model": ErrorBody, "description": "no reference data published yet"}})
-    def get_reference(request: Request, who: service.Principal = Depends(principal)) -> Response:
+    def get_reference(request: Request, credentials: Bearer) -> Response:
+        principal(request, credentials)
         version = service.latest_reference_version(db)
         if version is None:
             raise ApiError(404, "not_found", "Máy chủ chưa có dữ liệu tham chiếu (danh mục thủ tục, mẫu giấy tờ).")
@@ -221,9 +232,9 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
     @app.post("/api/v1/district/dossiers/{dossier_id}/actions", response_model=DistrictActionResponse,
               status_code=201, tags=["district"],
               responses={**ERROR_RESPONSES, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
-    def add_district_action(dossier_id: str, body: DistrictActionRequest,
-                            who: service.Principal = Depends(principal)) -> Response:
-        service.require_admin(who)
+    def add_district_action(request: Request, dossier_id: str, body: DistrictActionRequest,
+                            credentials: Bearer) -> Response:
+        who = service.require_admin(principal(request, credentials))
         if len(dossier_id) > 64:
             raise ApiError(404, "not_found", "Không tìm thấy hồ sơ này trên máy chủ.")
         out = service.district_action(db, who, dossier_id, kind=body.kind, payload=body.payload, clerk=body.clerk,
@@ -240,7 +251,7 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
             "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
     app.add_middleware(BodyLimit)
-    app.add_middleware(AccessLog, db=db, clock=now)
+    app.add_middleware(AccessLog, bookkeeper=bookkeeper, clock=now)
     return app
 
 
@@ -293,11 +304,12 @@ def _too_large() -> JSONResponse:
 
 
 class AccessLog:
-    """Writes who called which route, when, and the answer's status, to ``access_log``."""
+    """Writes who called which route, when, and the answer's status, to ``access_log`` (with the
+    device's last sync time after a pull), before the client has the whole answer."""
 
-    def __init__(self, app: ASGIApp, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, app: ASGIApp, bookkeeper: Bookkeeper, clock: Callable[[], datetime]) -> None:
         self.app = app
-        self.db = db
+        self.bookkeeper = bookkeeper
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -317,11 +329,12 @@ class AccessLog:
             route = scope.get("route")
             path = getattr(route, "path", None) or scope.get("path", "")
             client = scope.get("client")
+            row = service.access_row(
+                at=at, method=scope.get("method", ""), route=path, status=status,
+                principal=scope.get(PRINCIPAL_KEY), client=client[0] if client else None,
+                duration_ms=int((time.perf_counter() - started) * 1000))
             try:
-                await anyio.to_thread.run_sync(lambda: service.log_access(
-                    self.db, at=at, method=scope.get("method", ""), route=path, status=status,
-                    principal=scope.get(PRINCIPAL_KEY), client=client[0] if client else None,
-                    duration_ms=int((time.perf_counter() - started) * 1000)))
+                await self.bookkeeper.record(row, scope.get(SYNCED_KEY) if status == 200 else None)
             except Exception:  # the log must never break an answer
                 log.exception("access log not written")
 

@@ -3,6 +3,7 @@ projection the same whether a dossier's journal arrives in one batch or over sev
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -73,3 +74,42 @@ def test_projection_and_order_are_the_same_in_one_batch_or_split(server):
                                                 "last_action_at")})
     assert projections[0] == projections[1] == projections[2]
     assert projections[0]["status"] == "transferred" and projections[0]["action_count"] == 3
+
+
+def test_the_same_id_twice_in_a_batch_first_copy_broken_stores_the_second(server):
+    device_id, auth = _enrol(server, "42010", 1)
+    journal = _journal(device_id, "42010", 1, new_id())
+    broken = {**journal[0], "clerk": "someone else"}  # its hash no longer matches
+    reply = server.http.post("/api/v1/actions", json={"device_id": device_id, "actions": [broken, *journal]},
+                             headers=auth)
+    assert [r["status"] for r in reply.json()["results"]] == ["rejected", "stored", "stored", "stored"]
+    assert "mã băm" in reply.json()["results"][0]["error"]
+
+
+def test_pull_sends_the_stored_text_with_its_server_seq(server):
+    sender, auth = _enrol(server, "42010", 1)
+    _, reader = _enrol(server, "42010", 2)
+    journal = _journal(sender, "42010", 1, new_id())
+    journal[0]["payload"]["note"] = 'Nguyễn "Văn" \\ Đức'
+    journal[:] = _reseal(journal)
+    assert server.http.post("/api/v1/actions", json={"device_id": sender, "actions": journal},
+                            headers=auth).status_code == 200
+    for after, limit in ((0, 500), (0, 2)):
+        reply = server.http.get("/api/v1/actions", params={"after": after, "limit": limit}, headers=reader)
+        assert reply.status_code == 200 and reply.headers["content-type"] == "application/json"
+        with server.db.read() as conn:
+            rows = conn.execute(sa.select(actions.c.server_seq, actions.c.content)
+                                .order_by(actions.c.server_seq)).all()[:limit]
+        expected = {"actions": [{**json.loads(r.content), "server_seq": r.server_seq} for r in rows],
+                    "last_seq": rows[-1].server_seq, "more": limit < len(journal)}
+        # byte for byte what encoding the decoded actions again would give
+        assert reply.content == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _reseal(journal: list[dict]) -> list[dict]:
+    out, head = [], GENESIS_HASH
+    for a in journal:
+        action = seal(Action.from_dict({**a, "prev_hash": head}), head)
+        head = action.hash
+        out.append(action.to_dict())
+    return out
