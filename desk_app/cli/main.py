@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
 from ..models.errors import DomainError
+from ..storage.driver import DatabaseError
 from ..paths import default_db_path
 
 Handler = Callable[[argparse.Namespace], int]
@@ -467,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Đã dừng.", file=sys.stderr)
         return 130
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         print(f"Lỗi cơ sở dữ liệu: {exc}. Dữ liệu đã lưu không bị thay đổi; hãy chạy “desk-app check”.",
               file=sys.stderr)
         return 3

@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from ..models.errors import DomainError
+from ..storage import keys
+from ..storage.db import connect
+from ..storage.driver import DatabaseError, Error, sqlite
 from ..storage.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -80,13 +82,18 @@ def list_backups(folder: Path) -> list[tuple[datetime, Path]]:
     return sorted(out)
 
 
-def check_backup(path: Path) -> list[str]:
-    """Problems that make ``path`` unfit to restore (empty when it is a sound ward database)."""
+def check_backup(path: Path, *, key: str | None = None) -> list[str]:
+    """Problems that make ``path`` unfit to restore (empty when it is a sound ward database).
+    An encrypted backup is read with ``key`` (the ward's)."""
     if not path.is_file():
         return [f"Không tìm thấy tệp {path}."]
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
+        if keys.is_encrypted(path) and key is None:
+            return [f"Tệp {path.name} đã mã hóa hoặc không phải cơ sở dữ liệu; cần khóa dữ liệu của phường."]
+        conn = connect(path, key=key if keys.is_encrypted(path) else None, readonly=True)
+    except DomainError as exc:
+        return [f"Tệp {path.name}: {exc.message}"]
+    except Error as exc:
         return [f"Không mở được tệp {path.name}: {exc}."]
     try:
         result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
@@ -94,7 +101,7 @@ def check_backup(path: Path) -> list[str]:
             return [f"Tệp {path.name} bị hỏng: {'; '.join(result[:5])}."]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         return [f"Tệp {path.name} không phải cơ sở dữ liệu ({exc})."]
     finally:
         conn.close()
@@ -107,29 +114,44 @@ def check_backup(path: Path) -> list[str]:
     return problems
 
 
-def make_backup(db_path: Path, folder: Path, *, now: datetime, second_folder: Path | None = None) -> Path:
+def _open_target(path: Path, key: str | None):
+    dest = sqlite.connect(str(path))
+    if key is not None:
+        dest.execute(f"PRAGMA key = \"x'{key}'\"")  # the copy stays encrypted under the ward key
+    return dest
+
+
+def make_backup(db_path: Path, folder: Path, *, now: datetime, second_folder: Path | None = None,
+                key: str | None = None) -> Path:
     """Snapshot ``db_path`` into ``folder`` (and copy it to ``second_folder`` when reachable).
-    The file appears under its final name only once complete and checked."""
+    The file appears under its final name only once complete and checked. An encrypted
+    database gives an encrypted backup (same key); its wrapped key file is copied beside it."""
     folder.mkdir(parents=True, exist_ok=True)
+    key = key or keys.key_for(db_path)
     target = folder / f"{db_path.stem}-{now:%Y%m%d-%H%M%S}.sqlite3"
     partial = target.with_name(target.name + ".part")
     partial.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
-    dest = sqlite3.connect(str(partial))
+    source = connect(db_path, key=key, readonly=True)
+    dest = _open_target(partial, key)
     try:
         source.backup(dest)  # one read transaction: a consistent snapshot; writers go on in the WAL
     finally:
         dest.close()
         source.close()
-    problems = check_backup(partial)
+    problems = check_backup(partial, key=key)
     if problems:
         partial.unlink(missing_ok=True)
         raise BackupError("Bản sao lưu vừa tạo không đạt kiểm tra: " + " ".join(problems))
     partial.replace(target)
+    key_file = keys.key_file(db_path)
+    copies = [target] + ([key_file] if key is not None and key_file.exists() else [])
+    for extra in copies[1:]:
+        shutil.copy2(extra, folder / extra.name)  # wrapped only: useless without passphrase or recovery key
     if second_folder is not None:
         try:
             second_folder.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(target, second_folder / target.name)
+            for item in copies:
+                shutil.copy2(item, second_folder / item.name)
         except OSError as exc:  # the USB disk is not plugged in: the main copy still counts
             log.warning("second backup folder %s unavailable: %s", second_folder, exc)
     return target
@@ -147,25 +169,32 @@ def thin(folder: Path, policy: KeepPolicy = KeepPolicy()) -> list[Path]:
     return removed
 
 
-def restore(backup: Path, db_path: Path, *, now: datetime) -> Path:
+def restore(backup: Path, db_path: Path, *, now: datetime, key: str | None = None) -> Path:
     """Replace the database at ``db_path`` with ``backup`` after checking it; the current file
     is kept first as ``<name>-before-restore-<time>.sqlite3`` in its backups folder. Returns
-    that kept file. The app must not have the database open."""
-    problems = check_backup(backup)
+    that kept file. The app must not have the database open. An encrypted backup needs the
+    ward key (``key`` or the one unlocked for ``db_path``)."""
+    key = key or keys.key_for(db_path)
+    problems = check_backup(backup, key=key)
     if problems:
         raise BackupError("Không khôi phục: " + " ".join(problems) + " Cơ sở dữ liệu hiện tại không bị thay đổi.")
     kept = db_path.parent / "backups" / f"{db_path.stem}-before-restore-{now:%Y%m%d-%H%M%S}.sqlite3"
     kept.parent.mkdir(parents=True, exist_ok=True)
+    encrypted = keys.is_encrypted(backup)
     if db_path.exists():
-        current = sqlite3.connect(str(db_path), timeout=30)
-        dest = sqlite3.connect(str(kept))
+        current = connect(db_path, key=key if keys.is_encrypted(db_path) else None)
+        dest = _open_target(kept, key if keys.is_encrypted(db_path) else None)
         try:
             current.backup(dest)
         finally:
             dest.close()
             current.close()
-    source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    target = sqlite3.connect(str(db_path), timeout=30)
+        if keys.is_encrypted(db_path) != encrypted:  # plain into encrypted or back: start a fresh file
+            db_path.unlink()
+            for suffix in ("-wal", "-shm"):
+                db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    source = connect(backup, key=key if encrypted else None, readonly=True)
+    target = _open_target(db_path, key if encrypted else None)
     try:
         source.backup(target)  # page by page into the live file, atomically for other readers
     finally:

@@ -4,13 +4,13 @@ sync. Runs on the scheduler's worker thread with its own connections."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 from ..models.clock import vn_now
+from ..storage.db import connect, transaction
 from .backup import KeepPolicy, make_backup, thin
 
 log = logging.getLogger(__name__)
@@ -23,23 +23,23 @@ class BackupService:
         self._lock = threading.Lock()
 
     def _settings(self) -> dict[str, str]:
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+        conn = connect(self.db_path, readonly=True)
         try:
             return dict(conn.execute("SELECT key, value FROM settings WHERE key LIKE 'backup.%'"))
         finally:
             conn.close()
 
     def _last_seq(self) -> int:
-        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=30)
+        conn = connect(self.db_path, readonly=True)
         try:
             return conn.execute("SELECT coalesce(max(seq), 0) FROM actions").fetchone()[0]
         finally:
             conn.close()
 
     def _remember(self, at: datetime, seq: int) -> None:
-        conn = sqlite3.connect(str(self.db_path), timeout=30)
+        conn = connect(self.db_path)
         try:
-            with conn:
+            with transaction(conn):
                 conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
                                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                                  [("backup.last_at", at.isoformat()), ("backup.last_seq", str(seq))])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
+import re
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +11,11 @@ from typing import Iterator
 import sqlite_utils
 
 from ..models.errors import DomainError
+from . import keys
+from .driver import ENCRYPTION, Connection, DatabaseError, complete_statement, sqlite
 from .schema import MIGRATIONS, SCHEMA_VERSION
+
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 class StorageError(DomainError):
@@ -25,19 +29,43 @@ class DatabaseTooNew(StorageError):
     pass
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
+def connect(path: Path | str, *, key: str | None = None, readonly: bool = False) -> Connection:
     """A connection in autocommit mode: transactions are explicit (``transaction``).
 
-    Each thread (the UI, the sync job) opens its own.
+    Each thread (the UI, the sync job) opens its own. An encrypted file is opened with ``key``
+    or the key this process already unlocked for it (``keys.remember``); without one it is
+    refused with a Vietnamese message, never read as garbage.
     """
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0, check_same_thread=False)
+    path = Path(path)
+    key = key or keys.key_for(path)
+    if key is None and keys.is_encrypted(path):
+        if keys.key_file(path).exists():
+            raise keys.Locked(path)
+        raise StorageError(f"Tệp {path} không phải cơ sở dữ liệu của phần mềm, đã hỏng, hoặc đã mã hóa mà thiếu "
+                           f"tệp khóa {keys.key_file(path).name} đi kèm.")
+    target = f"file:{path}?mode=ro" if readonly else str(path)
+    conn = sqlite.connect(target, uri=readonly, isolation_level=None, timeout=10.0, check_same_thread=False)
+    if key is not None:
+        if not ENCRYPTION:
+            conn.close()
+            raise StorageError("Bản cài đặt này thiếu thư viện mã hóa (sqlcipher3); không mở được dữ liệu đã mã hóa.")
+        if not _HEX_KEY.fullmatch(key):
+            conn.close()
+            raise StorageError("Khóa dữ liệu không hợp lệ.")
+        conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is reported below, not on stderr
+        conn.execute(f"PRAGMA key = \"x'{key}'\"")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except DatabaseError:
+            conn.close()
+            raise keys.WrongSecret("Khóa dữ liệu") from None
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 10000")
     return conn
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def transaction(conn: Connection) -> Iterator[Connection]:
     """One atomic change. BEGIN IMMEDIATE takes the write lock up front, so two
     writers never deadlock half-way through. Nested calls become savepoints, so a
     batch (the demo generator, an import) can wrap many operations in one commit."""
@@ -62,14 +90,17 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
+def schema_version(conn: Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def backup_to(conn: sqlite3.Connection, target: Path) -> Path:
-    """A consistent copy with SQLite's backup API (safe while others write)."""
+def backup_to(conn: Connection, target: Path, *, key: str | None = None) -> Path:
+    """A consistent copy with SQLite's backup API (safe while others write), encrypted with
+    ``key`` when the source is."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    dest = sqlite3.connect(str(target))
+    dest = sqlite.connect(str(target))
+    if key is not None:
+        dest.execute(f"PRAGMA key = \"x'{key}'\"")
     try:
         conn.backup(dest)
     finally:
@@ -77,18 +108,20 @@ def backup_to(conn: sqlite3.Connection, target: Path) -> Path:
     return target
 
 
-def open_database(path: Path | str, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (and create or migrate) the counter database at ``path``."""
+def open_database(path: Path | str, *, create: bool = True, key: str | None = None) -> sqlite_utils.Database:
+    """Open (and create or migrate) the counter database at ``path``; a new file is encrypted
+    when ``key`` is given."""
     path = Path(path)
     if not path.exists():
         if not create:
             raise StorageError(f"Không tìm thấy cơ sở dữ liệu: {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path)
+    key = key or keys.key_for(path)
+    conn = connect(path, key=key)
     try:
         version = schema_version(conn)
         conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         conn.close()
         raise StorageError(f"Tệp {path} không phải cơ sở dữ liệu của phần mềm hoặc đã hỏng ({exc}).") from None
     # FULL: a receipt may already be printed when the power fails; its dossier must survive.
@@ -102,12 +135,13 @@ def open_database(path: Path | str, *, create: bool = True) -> sqlite_utils.Data
     if version < SCHEMA_VERSION:
         if version > 0:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            backup_to(conn, path.parent / "backups" / f"{path.stem}-before-v{SCHEMA_VERSION}-{stamp}.sqlite3")
+            backup_to(conn, path.parent / "backups" / f"{path.stem}-before-v{SCHEMA_VERSION}-{stamp}.sqlite3",
+                      key=key)
         migrate(conn, version)
     return sqlite_utils.Database(conn)
 
 
-def migrate(conn: sqlite3.Connection, current: int) -> None:
+def migrate(conn: Connection, current: int) -> None:
     for number in range(current, SCHEMA_VERSION):
         step = MIGRATIONS[number]
         with transaction(conn):
@@ -124,7 +158,7 @@ def _split_sql(script: str) -> list[str]:
     statements, buffer = [], ""
     for line in script.splitlines(keepends=True):
         buffer += line
-        if sqlite3.complete_statement(buffer):
+        if complete_statement(buffer):
             if buffer.strip():
                 statements.append(buffer.strip())
             buffer = ""

@@ -6,13 +6,13 @@ connection when it needs Python (run inside the migration's transaction).
 
 from __future__ import annotations
 
-import sqlite3
+from .driver import Connection
 from typing import Callable
 
 from ..models.text import fold
 
 
-def _name_keys(conn: sqlite3.Connection) -> None:
+def _name_keys(conn: Connection) -> None:
     """3: a B-tree key of the folded name ("nguyen van duc"), so a name typed from its start is
     found by an index range in well under a millisecond on a million dossiers (FTS5 must read
     the doclist of "nguyen", four in ten rows, for the same query)."""
@@ -24,7 +24,7 @@ def _name_keys(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX dossiers_name_key ON dossiers(name_key, num DESC)")
     conn.execute("CREATE INDEX citizens_name_key ON citizens(name_key, num DESC)")
 
-MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
+MIGRATIONS: list[str | Callable[[Connection], None]] = [
     # 1: the first schema
     """
     CREATE TABLE settings (

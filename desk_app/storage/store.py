@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
+from .driver import Connection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -153,7 +153,7 @@ class Store:
         return cls(open_database(path, create=create), Path(path))
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         return self.db.conn
 
     def close(self) -> None:

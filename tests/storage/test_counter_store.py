@@ -13,6 +13,7 @@ from desk_app.models.clerks import LoginFailed
 from desk_app.models.clock import VN_TZ
 from desk_app.models.errors import DomainError, IllegalTransition, ValidationError
 from desk_app.storage import db as dbmod
+from desk_app.storage import driver
 from desk_app.storage.db import DatabaseTooNew, StorageError, open_database
 
 BIRTH = "1.001193"        # same day, 15:00 rule
@@ -180,7 +181,7 @@ def test_login_roles_and_no_anonymous_actions(counter, applicant):
 def test_a_failure_inside_the_transaction_leaves_nothing_half_saved(counter, applicant):
     counter.store.conn.execute(
         "CREATE TRIGGER boom BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-    with pytest.raises(sqlite3.DatabaseError):
+    with pytest.raises(driver.DatabaseError):
         counter.receive(BIRTH, applicant)
     counts = counter.store.counts()
     assert (counts["dossiers"], counts["actions"], counts["citizens"]) == (0, 0, 0)
@@ -192,9 +193,9 @@ def test_journal_is_append_only_and_tampering_is_detected(counter, applicant):
     view = counter.receive(BIRTH, applicant)
     counter.mark_result_ready(view.code)
     conn = counter.store.conn
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(driver.IntegrityError):
         conn.execute("UPDATE actions SET clerk = 'x'")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(driver.IntegrityError):
         conn.execute("DELETE FROM actions")
     assert counter.check() == []
     conn.execute("DROP TRIGGER actions_no_update")  # someone with a DB editor
