@@ -264,6 +264,56 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
             - julianday(received_at)), 0))
         FROM dossiers WHERE received_at IS NOT NULL AND (result_ready_at IS NOT NULL OR status = 'withdrawn');
     """,
+    # 7: personal data — who looked at, printed, exported or searched what (append-only, synced),
+    # the incident log for 72-hour breach reports, and retention purges awaiting the leader
+    """
+    CREATE TABLE access_log (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT NOT NULL UNIQUE,          -- client-generated: the sync idempotency key
+        at         TEXT NOT NULL,
+        clerk      TEXT NOT NULL,
+        counter    INTEGER NOT NULL,
+        device_id  TEXT NOT NULL,
+        kind       TEXT NOT NULL,                 -- view_record, print, export, search_id
+        subject    TEXT NOT NULL DEFAULT '',      -- a dossier code, a citizen id, a file; never a full ID number
+        detail     TEXT NOT NULL DEFAULT '{}',
+        synced_at  TEXT
+    );
+    CREATE INDEX access_log_at ON access_log(at);
+    CREATE INDEX access_log_unsynced ON access_log(seq) WHERE synced_at IS NULL;
+    CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;
+    CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+        WHEN old.id <> new.id OR old.at <> new.at OR old.clerk <> new.clerk OR old.kind <> new.kind
+          OR old.subject <> new.subject OR old.detail <> new.detail OR old.counter <> new.counter
+          OR old.device_id <> new.device_id OR old.synced_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'access log is append-only'); END;
+
+    CREATE TABLE incidents (
+        id           TEXT PRIMARY KEY,
+        detected_at  TEXT NOT NULL,
+        recorded_at  TEXT NOT NULL,
+        recorded_by  TEXT NOT NULL,
+        kind         TEXT NOT NULL,               -- lost_device, unauthorised_access, wrong_disclosure, ...
+        description  TEXT NOT NULL,
+        data_affected TEXT NOT NULL DEFAULT '',
+        people_affected INTEGER,
+        measures     TEXT NOT NULL DEFAULT '',
+        reported_at  TEXT,                        -- when the authority was told (72 h rule)
+        reported_to  TEXT NOT NULL DEFAULT ''
+    );
+
+    CREATE TABLE purges (
+        id           TEXT PRIMARY KEY,
+        listed_at    TEXT NOT NULL,
+        listed_by    TEXT NOT NULL,
+        dossier_ids  TEXT NOT NULL,               -- JSON list: what the leader is asked to confirm
+        confirmed_at TEXT,
+        confirmed_by TEXT,
+        done_at      TEXT,
+        state        TEXT NOT NULL DEFAULT 'listed'  -- listed, confirmed, done, cancelled
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
