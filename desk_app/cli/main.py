@@ -38,6 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tự kiểm tra bản cài đặt (cơ sở dữ liệu tạm, in thử mọi giấy tờ, phông chữ, Qt) rồi thoát")
     sub = parser.add_subparsers(dest="command", metavar="LỆNH")
 
+    p = sub.add_parser("encrypt", parents=[db],
+                       help="mã hóa cơ sở dữ liệu của phường (sao lưu trước; in khóa khôi phục một lần)")
+    p.add_argument("--sheet", type=Path, default=None,
+                   help="ghi Phiếu khóa khôi phục ra tệp PDF để in (xóa tệp sau khi in)")
+    p.add_argument("--by", default="", help="họ tên người lập phiếu")
+    p = sub.add_parser("change-passphrase", parents=[db],
+                       help="đổi mật khẩu khóa dữ liệu (bằng mật khẩu cũ hoặc khóa khôi phục)")
+    p.add_argument("--recovery", action="store_true", help="dùng khóa khôi phục thay cho mật khẩu cũ")
+
     p = sub.add_parser("backup", parents=[db], help="sao lưu cơ sở dữ liệu ngay (bản chụp nhất quán, đã kiểm tra)")
     p.add_argument("--to", type=Path, default=None, help="thư mục sao lưu (mặc định: backups/ cạnh cơ sở dữ liệu)")
     p = sub.add_parser("restore", parents=[db],
@@ -380,6 +389,87 @@ def _act_as(counter, username: str | None) -> None:
     counter.clerk = Clerk(row["username"], row["full_name"], row["role"], bool(row["active"]))
 
 
+def _new_passphrase() -> str:
+    value = os.environ.get("DESK_APP_NEW_PASSPHRASE")
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise DomainError("Thiếu mật khẩu khóa dữ liệu mới: nhập trong cửa sổ dòng lệnh hoặc đặt DESK_APP_NEW_PASSPHRASE.")
+    first = getpass.getpass("Mật khẩu khóa dữ liệu mới (ít nhất 10 ký tự): ")
+    if getpass.getpass("Nhập lại mật khẩu khóa dữ liệu: ") != first:
+        raise DomainError("Hai lần nhập mật khẩu không giống nhau.")
+    return first
+
+
+def _unlock(path: Path) -> None:
+    """Open an encrypted ward file: the OS key store, else $DESK_APP_PASSPHRASE or
+    $DESK_APP_RECOVERY_KEY, else a prompt in a terminal."""
+    from ..storage import keys
+    from ..storage.encryption import unlock, unlock_without_prompt
+
+    if not path.exists() or unlock_without_prompt(path):
+        return
+    if os.environ.get("DESK_APP_PASSPHRASE"):
+        unlock(path, passphrase=os.environ["DESK_APP_PASSPHRASE"])
+    elif os.environ.get("DESK_APP_RECOVERY_KEY"):
+        unlock(path, recovery=os.environ["DESK_APP_RECOVERY_KEY"])
+    elif sys.stdin.isatty():
+        unlock(path, passphrase=getpass.getpass("Mật khẩu khóa dữ liệu của phường: "))
+    else:
+        raise keys.Locked(path)
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from ..models.clock import vn_now
+    from ..storage.encryption import encrypt_database
+
+    path = _db_path(args)
+    passphrase = _new_passphrase()
+    now = vn_now()
+    result = encrypt_database(path, passphrase, now=now)
+    print(f"Đã mã hóa {path}. Bản sao lưu trước khi mã hóa (đã mã hóa): {result.backup}")
+    if result.converted_backups:
+        print(f"Đã mã hóa {len(result.converted_backups)} bản sao lưu cũ.")
+    print("Khóa khôi phục (chỉ hiện một lần; in Phiếu khóa khôi phục, niêm phong, giao lãnh đạo giữ):")
+    print(result.recovery)
+    if args.sheet:
+        from ..counter import Counter
+        from ..printing.recovery import recovery_sheet
+
+        counter = Counter.open(path)
+        try:
+            ward = counter.ward_name
+        finally:
+            counter.close()
+        args.sheet.write_bytes(recovery_sheet(result.recovery, db_path=path, ward_name=ward, made_by=args.by,
+                                              made_at=now))
+        print(f"Phiếu khóa khôi phục: {args.sheet} (in rồi xóa tệp này)")
+    if not result.keyring:
+        print("Máy này không có kho khóa của hệ điều hành: mỗi lần mở phần mềm sẽ hỏi mật khẩu khóa dữ liệu.")
+    return 0
+
+
+def cmd_change_passphrase(args: argparse.Namespace) -> int:
+    from ..storage.encryption import change_passphrase
+
+    path = _db_path(args)
+    if args.recovery:
+        old = os.environ.get("DESK_APP_RECOVERY_KEY") or (getpass.getpass("Khóa khôi phục: ") if sys.stdin.isatty() else "")
+        if not old:
+            raise DomainError("Thiếu khóa khôi phục (nhập trong cửa sổ dòng lệnh hoặc đặt DESK_APP_RECOVERY_KEY).")
+        new = _new_passphrase()
+        change_passphrase(path, new, recovery=old)
+    else:
+        old = os.environ.get("DESK_APP_PASSPHRASE") or (
+            getpass.getpass("Mật khẩu khóa dữ liệu hiện tại: ") if sys.stdin.isatty() else "")
+        if not old:
+            raise DomainError("Thiếu mật khẩu hiện tại (nhập trong cửa sổ dòng lệnh hoặc đặt DESK_APP_PASSPHRASE).")
+        new = _new_passphrase()
+        change_passphrase(path, new, passphrase=old)
+    print("Đã đổi mật khẩu khóa dữ liệu. Khóa khôi phục không đổi.")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from ..models.clock import vn_now
     from ..ops.backup import KeepPolicy, make_backup, thin
@@ -448,6 +538,8 @@ COMMANDS: dict[str, Handler] = {
     "sync": cmd_sync,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "encrypt": cmd_encrypt,
+    "change-passphrase": cmd_change_passphrase,
 }
 
 
@@ -460,6 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_self_test()
     handler = COMMANDS.get(args.command or "", cmd_gui)
     try:
+        if args.command not in (None, "init", "encrypt", "change-passphrase", "procedures", "due"):
+            _unlock(_db_path(args))  # the window asks in a dialog instead
         return handler(args)
     except DomainError as exc:
         print(f"Lỗi: {exc.message}", file=sys.stderr)

@@ -70,6 +70,8 @@ CONTEXT_SCHEMA: dict[str, Any] = {
              {"rows": ["index", "code", "procedure", "applicant", "contact", "solver", "received_at",
                        "due_at", "returned_at", "result_channel", "status"]}],
     "catalogue": [{"procedures": ["index", "code", "name", "time_limit", "fee"]}],
+    # the recovery sheet printed when the ward's data is encrypted (printing/recovery.py)
+    "recovery": ["key", "database", "made_at", "made_by", "key_file"],
     # the periodic report (printing/reports.py): figures already formatted for print
     "report": ["from", "to", "period", "dimension", "summary", "as_of", "surveys", "satisfaction",
                {"rows": ["index", "label", "received", "solved", "early", "on_time", "late", "pending_not_due",
