@@ -28,6 +28,7 @@ from ..counter import Counter
 from ..models.errors import DomainError
 from ..models.lifecycle import ACTION_LABELS
 from ..printing.fonts import register_fonts
+from ..storage import keys
 
 
 class LoginDialog(QDialog):
@@ -242,10 +243,12 @@ class SetupDialog(QDialog):
             ("counter_no", "Số quầy:", "1"), ("server", "Máy chủ huyện (nếu có):", "https://…"),
             ("admin", "Tên đăng nhập quản trị:", "admin"), ("admin_name", "Họ tên quản trị viên:", ""),
             ("password", "Mật khẩu (ít nhất 8 ký tự):", ""), ("password2", "Nhập lại mật khẩu:", ""),
+            ("passphrase", "Mật khẩu khóa dữ liệu (ít nhất 10 ký tự):", "mã hóa dữ liệu của phường"),
+            ("passphrase2", "Nhập lại mật khẩu khóa dữ liệu:", ""),
         ):
             edit = QLineEdit(objectName=key)
             edit.setPlaceholderText(placeholder)
-            if key.startswith("password"):
+            if key.startswith("pass"):
                 edit.setEchoMode(QLineEdit.Password)
             self.fields[key] = edit
             form.addRow(label, edit)
@@ -267,7 +270,11 @@ class SetupDialog(QDialog):
         if f["password"] != f["password2"]:
             self.error.setText("Hai lần nhập mật khẩu không giống nhau.")
             return
+        if f["passphrase"] != f["passphrase2"]:
+            self.error.setText("Hai lần nhập mật khẩu khóa dữ liệu không giống nhau.")
+            return
         try:
+            keys.check_passphrase(f["passphrase"])  # the data of a real ward is encrypted from the start
             self.counter.initialise(ward_code=f["ward_code"], ward_name=f["ward_name"], counter_no=f["counter_no"],
                                     admin_username=f["admin"], admin_password=f["password"],
                                     admin_full_name=f["admin_name"] or "Quản trị viên",
@@ -275,7 +282,25 @@ class SetupDialog(QDialog):
         except DomainError as exc:
             self.error.setText(exc.message)
             return
+        self.passphrase = f["passphrase"]
+        self.made_by = f["admin_name"] or f["admin"]
         self.accept()
+
+
+def _encrypt_new_ward(counter: Counter, path: Path, setup: "SetupDialog") -> Counter:
+    """Right after set-up: encrypt the new ward's file and show its recovery key once."""
+    from ..models.clock import vn_now
+    from ..printing.recovery import recovery_sheet
+    from ..storage.encryption import encrypt_database
+    from .unlock import RecoveryKeyDialog
+
+    ward = counter.ward_name
+    counter.close()
+    now = vn_now()
+    result = encrypt_database(path, setup.passphrase, now=now)
+    sheet = recovery_sheet(result.recovery, db_path=path, ward_name=ward, made_by=setup.made_by, made_at=now)
+    RecoveryKeyDialog(result.recovery, sheet).exec()
+    return Counter.open(path)
 
 
 def run(path: Path, *, demo_if_missing: bool = True) -> int:
@@ -291,14 +316,26 @@ def run(path: Path, *, demo_if_missing: bool = True) -> int:
         if not path.exists() and demo_if_missing:
             from ..demo import generate_demo
 
-            generate_demo(path, dossiers=400, seed=1)
+            generate_demo(path, dossiers=400, seed=1)  # demo data: fictitious people, left unencrypted
+        from ..storage.encryption import unlock_without_prompt
+        from .unlock import UnlockDialog
+
+        if path.exists() and not unlock_without_prompt(path) and UnlockDialog(path).exec() != QDialog.Accepted:
+            return 0
         counter = Counter.open(path, create=True)
     except DomainError as exc:
         QMessageBox.critical(None, "Quầy Một Cửa", exc.message)
         return 2
-    if not counter.store.is_initialised() and SetupDialog(counter).exec() != QDialog.Accepted:
-        counter.close()
-        return 0
+    if not counter.store.is_initialised():
+        setup = SetupDialog(counter)
+        if setup.exec() != QDialog.Accepted:
+            counter.close()
+            return 0
+        try:
+            counter = _encrypt_new_ward(counter, path, setup)
+        except DomainError as exc:
+            QMessageBox.critical(None, "Quầy Một Cửa", exc.message)
+            return 2
     login = LoginDialog(counter)
     probe = os.environ.get("DESK_APP_STARTUP_PROBE")
     if probe:  # bench/startup_bench.py: the moment the first window takes input, then leave

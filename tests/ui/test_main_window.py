@@ -97,7 +97,8 @@ def test_first_start_setup_creates_the_ward(qtbot, tmp_path):
     dialog = SetupDialog(counter)
     qtbot.addWidget(dialog)
     values = {"ward_name": "Phường Thành Sen", "ward_code": "42001", "counter_no": "3", "admin": "quantri",
-              "admin_name": "Lê Văn Quản", "password": "matkhau-manh", "password2": "matkhau-khac"}
+              "admin_name": "Lê Văn Quản", "password": "matkhau-manh", "password2": "matkhau-khac",
+              "passphrase": "khoa-du-lieu-phuong", "passphrase2": "khoa-du-lieu-phuong"}
     for key, value in values.items():
         dialog.fields[key].setText(value)
     dialog.submit()
@@ -107,8 +108,16 @@ def test_first_start_setup_creates_the_ward(qtbot, tmp_path):
     dialog.submit()
     assert "Mã đơn vị hành chính" in dialog.error.text() and not counter.store.is_initialised()
     dialog.fields["ward_code"].setText("42001")
+    dialog.fields["passphrase"].setText("ngan")
     dialog.submit()
-    assert dialog.result() == QDialog.Accepted
+    assert dialog.error.text() == "Hai lần nhập mật khẩu khóa dữ liệu không giống nhau."
+    dialog.fields["passphrase2"].setText("ngan")
+    dialog.submit()
+    assert "ít nhất 10 ký tự" in dialog.error.text() and not counter.store.is_initialised()
+    dialog.fields["passphrase"].setText("khoa-du-lieu-phuong")
+    dialog.fields["passphrase2"].setText("khoa-du-lieu-phuong")
+    dialog.submit()
+    assert dialog.result() == QDialog.Accepted and dialog.passphrase == "khoa-du-lieu-phuong"
     assert counter.ward_name == "Phường Thành Sen" and counter.counter_no == 3
     assert counter.login("quantri", "matkhau-manh").role == "admin"
     counter.close()
