@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default="handling",
                    help="handling (báo cáo tình hình tiếp nhận và giải quyết, mặc định), book (sổ theo dõi), "
                         "listing (niêm yết tất cả thủ tục)")
+    p.add_argument("--protect", action="store_true",
+                   help="đặt mật khẩu cho tệp xuất ($DESK_APP_EXPORT_PASSWORD hoặc nhập); luôn bật khi dữ liệu "
+                        "của phường đã mã hóa")
     return parser
 
 
@@ -314,15 +317,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     period = None
     if args.kind != "listing" or args.date_from or args.date_to:
         period = parse_period(args.date_from, args.date_to)
+    from ..printing.protect import check_password, protect
+    from ..storage import keys
+
+    password = None
+    if args.protect or keys.is_encrypted(_db_path(args)):  # encrypted data never leaves in clear
+        password = os.environ.get("DESK_APP_EXPORT_PASSWORD") or ""
+        if not password and sys.stdin.isatty():
+            password = getpass.getpass("Mật khẩu cho tệp xuất (ít nhất 8 ký tự): ")
+            if getpass.getpass("Nhập lại mật khẩu cho tệp xuất: ") != password:
+                raise DomainError("Hai lần nhập mật khẩu không giống nhau.")
+        if not password:
+            raise DomainError("Dữ liệu của phường đã mã hóa nên tệp xuất phải có mật khẩu: đặt "
+                              "DESK_APP_EXPORT_PASSWORD hoặc nhập trong cửa sổ dòng lệnh.")
+        check_password(password)
     counter = _open_counter(args)
     try:
         report = Reports(counter).make(args.kind, fmt, period, dimension=args.dimension)
     finally:
         counter.close()
-    _write(args.out, report.data)
+    _write(args.out, protect(report.data, fmt, password) if password else report.data)
     what = f"{report.title[:1]}{report.title[1:].lower()}"
     when = f", {period.label}" if period and args.kind != "listing" else ""
-    print(f"Đã ghi {args.out} ({what}{when}; {report.rows} dòng, {fmt.upper()}).")
+    locked = ", có mật khẩu" if password else ""
+    print(f"Đã ghi {args.out} ({what}{when}; {report.rows} dòng, {fmt.upper()}{locked}).")
     return 0
 
 
