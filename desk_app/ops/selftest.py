@@ -145,6 +145,32 @@ def _checks(report: _Report, db_path: Path) -> None:
             raise RuntimeError("; ".join(str(e) for e in errors[:3]))
         return f"{count} mẫu khác (các phiên bản cũ) in được, không mẫu nào lỗi"
 
+    def encryption() -> str:
+        from ..storage import keys
+        from ..storage.encryption import encrypt_database, unlock
+
+        path = db_path.with_name("encrypted.sqlite3")
+        counter = Counter.open(path, clock=lambda: clock_at[0], create=True)
+        counter.initialise(ward_code="42010", ward_name="Phường Tự Kiểm Tra", counter_no=1,
+                           admin_username="admin", admin_password="tu-kiem-tra-1")
+        counter.login("admin", "tu-kiem-tra-1")
+        counter.receive(counter.catalogue.procedures[0].code, APPLICANT,
+                        form_data=_sample_form(counter, counter.catalogue.procedures[0].declaration_template))
+        counter.close()
+        result = encrypt_database(path, "mật khẩu tự kiểm tra", now=clock_at[0], use_keyring=False)
+        keys.forget(path)
+        if APPLICANT["full_name"].encode() in path.read_bytes() or not keys.is_encrypted(path):
+            raise RuntimeError("dữ liệu chưa được mã hóa")
+        unlock(path, recovery=result.recovery, use_keyring=False)
+        reopened = Counter.open(path)
+        try:
+            if reopened.check():
+                raise RuntimeError("; ".join(reopened.check()[:3]))
+        finally:
+            reopened.close()
+            keys.forget(path)
+        return "SQLCipher mã hóa, mở lại bằng khóa khôi phục"
+
     report.check("thư viện Qt", qt)
     report.check("phông chữ", fonts)
     report.check("cơ sở dữ liệu", database)
@@ -156,6 +182,7 @@ def _checks(report: _Report, db_path: Path) -> None:
             report.check("in giấy tờ", papers)
         if "papers" in state:
             report.check("mẫu giấy tờ", other_templates)
+        report.check("mã hóa dữ liệu", encryption)
     finally:
         state["counter"].close()
 
