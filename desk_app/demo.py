@@ -58,6 +58,8 @@ class _SimClock:
 class DemoWard:
     def __init__(self, counter: Counter, clock: _SimClock, rng: random.Random) -> None:
         self.counter, self.clock, self.rng = counter, clock, rng
+        # surveys draw from their own stream, so the rest of the demo stays as it was
+        self.survey_rng = random.Random(20261122)
         self.data = json.loads(resource_path("demo", "people.json").read_text(encoding="utf-8"))
         self.events: list[_Event] = []
         self.order = 0
@@ -196,8 +198,9 @@ class DemoWard:
             back = min(due - timedelta(hours=2), self.working_time_after(now, rng.randint(1, 3)))
             self.at(max(back, now + timedelta(hours=3)),
                     lambda: self._try(lambda: counter.transfer_returned(view.id, unit)))
-            self.at(max(back, now + timedelta(hours=3)) + timedelta(hours=rng.randint(1, 30)),
-                    lambda: self._try(lambda: counter.return_result(view.id)))
+            returned = max(back, now + timedelta(hours=3)) + timedelta(hours=rng.randint(1, 30))
+            self.at(returned, lambda: self._try(lambda: counter.return_result(view.id)))
+            self._maybe_survey(view.id, returned)
             return
         if same_day:  # "không hẹn": handled and returned in one sitting, mostly
             ready = min(now + timedelta(minutes=rng.randint(10, 90)), due - timedelta(minutes=1))
@@ -229,6 +232,25 @@ class DemoWard:
                         lambda: self._try(lambda: counter.notify_citizen(view.id, "Điện thoại")))
         self.at(ready, lambda: self._try(lambda: counter.mark_result_ready(view.id)))
         self.at(back, lambda: self._try(lambda: counter.return_result(view.id)))
+        self._maybe_survey(view.id, back)
+
+    def _maybe_survey(self, dossier_id: str, returned_at: datetime) -> None:
+        """About four citizens in ten answer the satisfaction survey after the return."""
+        rng = self.survey_rng
+        if rng.random() >= 0.4:
+            return
+        survey = self.counter.survey
+        answers: dict[str, Any] = {}
+        for q in survey.questions:
+            if q.kind == "scale" and rng.random() < 0.85:
+                answers[q.id] = rng.choices([1, 2, 3, 4, 5], [1, 2, 6, 45, 46])[0]
+            elif q.kind == "choice" and q.group == "service" and rng.random() < 0.6:
+                answers[q.id] = q.choices[0] if rng.random() < 0.85 else rng.choice(q.choices)
+        if not any(isinstance(v, int) for v in answers.values()):
+            answers[survey.questions[0].id] = 5
+        channel = "citizen" if rng.random() < 0.7 else "paper"
+        self.at(returned_at + timedelta(minutes=2),
+                lambda: self._try(lambda: self.counter.record_survey(dossier_id, answers, channel=channel)))
 
     def run(self, dossiers: int, end: datetime, progress: Callable[[int, int], None] | None) -> None:
         cal = self.counter.calendar
