@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from .models.calendar import OfficeHours, WorkingCalendar
-from .models.catalogue import Catalogue, Procedure, load_catalogue
+from .models.catalogue import Catalogue, Procedure, Retention, load_catalogue
 from .models.clerks import Clerk, LoginFailed, hash_password, validate_role, validate_username, verify_password
 from .models.clock import Clock, as_vn, vn_now
 from .models.deadlines import DueTime, compute_due, is_due_soon
 from .models.dossier_code import make_code, validate_counter_no, validate_ward_code
 from .models.errors import DomainError, ValidationError
 from .models.forms import TemplateLibrary, load_library, parse_template
+from .models.incidents import Incident, check_incident, check_report
 from .models.intake import (
     PaperReceived,
     missing_components,
@@ -33,6 +34,7 @@ from .models.intake import (
 )
 from .models.journal import Action, new_id, verify_chain
 from .models.lifecycle import DossierState, OPEN_STATUSES, apply, derive_state, flags
+from .models.retention import SYSTEM_ACTOR, Purge, PurgeGroup, add_years, effective_retention, purge_due
 from .models.statistics import Period, StatisticsTable
 from .models.survey import CHANNELS, Survey, check_answers, load_survey
 from .models.text import clean_text
@@ -492,7 +494,7 @@ class Counter:
         row = self.store.get_dossier(key)
         if row is None:
             raise DomainError(f"Không tìm thấy hồ sơ “{key}”.", code="not_found")
-        return self._view(row, derive_state(self.store.actions_for(row.id)))
+        return self._view(row, derive_state(self._journal(row)))
 
     def _view(self, row: DossierRow, state: DossierState) -> DossierView:
         now = self.now()
@@ -592,7 +594,7 @@ class Counter:
         action = self._action(row.id, kind, payload, self.now())
         with self.store.transaction():
             # derive inside the write lock: the state cannot change under us
-            state = apply(derive_state(self.store.actions_for(row.id)), action)
+            state = apply(derive_state(self._journal(row)), action)
             self.store.append_action(action, state)
         return self._view(row.with_state(state), state)
 
@@ -610,6 +612,8 @@ class Counter:
             last_hash = action.hash
         for p in verify_chain(self.store.device_actions(self.device_id)):
             problems.append(f"Thao tác {p.action_id}: {p.message}")
+        for code in self.store.purged_problems():
+            problems.append(f"Hồ sơ {code}: nội dung nhật ký đã bị xóa mà không có xác nhận hủy dữ liệu của lãnh đạo.")
         if last_hash is not None and last_hash != self.store.chain_head(self.device_id):
             problems.append("Thao tác cuối của nhật ký đã bị xóa hoặc thay thế (không khớp đầu chuỗi).")
         actions = self.store.query("SELECT * FROM actions ORDER BY dossier_id, seq")
@@ -623,6 +627,9 @@ class Counter:
             journal = list(pending[1]) if pending is not None and pending[0] == row["id"] else []
             if journal:
                 pending = next(grouped, None)
+            if row["purged_at"] is not None or any(a.purged_at is not None for a in journal):
+                problems += _purged_dossier_problems(row, journal)
+                continue
             try:
                 state = derive_state(journal)
             except DomainError as exc:
@@ -634,3 +641,166 @@ class Counter:
                 diff = ", ".join(k for k in expected if expected[k] != actual[k])
                 problems.append(f"Hồ sơ {row['code']}: trạng thái lưu không khớp nhật ký ({diff}).")
         return problems
+
+    # -- personal data: retention and incidents ---------------------------------------------------
+    # Personal data past its retention (models/retention.py) is listed for the leader, and removed
+    # only when the leader confirms; only dossiers whose actions all reached the district qualify.
+    def _journal(self, row: DossierRow) -> list[Action]:
+        """A dossier's actions; a purged dossier has none to read or add to."""
+        actions = self.store.actions_for(row.id)
+        purged = next((a.purged_at for a in actions if a.purged_at is not None), None)
+        if purged is not None:
+            raise DomainError(f"Hồ sơ {row.code} đã hết thời hạn lưu trữ: dữ liệu cá nhân đã được xóa ngày "
+                              f"{as_vn(purged):%d/%m/%Y} theo xác nhận của lãnh đạo.", code="purged")
+        return actions
+
+    def retention_for(self, procedure_code: str) -> Retention:
+        """The retention in force: the ward's setting ``retention.<code>``, else the catalogue's.
+        A procedure the catalogue no longer knows is kept (never purge what we cannot judge)."""
+        try:
+            proc = self.catalogue.get(procedure_code)
+        except DomainError:
+            return Retention(permanent=True)
+        return effective_retention(proc.code, proc.retention, self.settings())
+
+    def purge_due_dossiers(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Dossiers past retention at ``now`` and synced: id, code, procedure_code, closed_at."""
+        now = as_vn(now or self.now())
+        limited = {}
+        for proc in self.catalogue.procedures:
+            retention = self.retention_for(proc.code)
+            if not retention.permanent and retention.years:
+                limited[proc.code] = retention
+        if not limited:
+            return []
+        # a coarse bound first (created before closed): the exact rule is applied per dossier
+        created_before = add_years(now, -min(r.years for r in limited.values())) + timedelta(days=1)
+        due = []
+        for row in self.store.purge_candidates(limited, created_before.isoformat()):
+            closed = datetime.fromisoformat(row["closed_at"]) if row["closed_at"] else None
+            if purge_due(closed, limited[row["procedure_code"]], now):
+                due.append({**row, "closed_at": closed})
+        return due
+
+    def list_purge(self, now: datetime | None = None) -> Purge | None:
+        """Put what is due to the leader: a new listing (replacing one not yet confirmed), or None
+        when nothing is due. Removes nothing."""
+        now = as_vn(now or self.now())
+        due = self.purge_due_dossiers(now)
+        if not due:
+            self.store.cancel_listed_purges()
+            return None
+        purge_id = self.new_id()
+        self.store.add_purge({"id": purge_id, "listed_at": now.isoformat(),
+                              "listed_by": self.clerk.username if self.clerk else SYSTEM_ACTOR,
+                              "dossier_ids": [d["id"] for d in due]})
+        return self.purge(purge_id)
+
+    def purge(self, purge_id: str) -> Purge:
+        row = self.store.get_purge(purge_id)
+        if row is None:
+            raise DomainError(f"Không có danh sách hủy dữ liệu “{purge_id}”.", code="not_found")
+        return Purge.from_row(row)
+
+    def pending_purge(self) -> Purge | None:
+        """The listing waiting for the leader, if any."""
+        rows = self.store.purges("listed", limit=1)
+        return Purge.from_row(rows[0]) if rows else None
+
+    def purges(self, limit: int = 50) -> list[Purge]:
+        return [Purge.from_row(r) for r in self.store.purges(limit=limit)]
+
+    def purge_summary(self, purge: Purge | str) -> list[PurgeGroup]:
+        """Counts per procedure, as the leader confirms them."""
+        purge = self.purge(purge) if isinstance(purge, str) else purge
+        counts: dict[str, int] = {}
+        ids = list(purge.dossier_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for r in self.store.query(
+                    f"SELECT procedure_code, count(*) AS n FROM dossiers WHERE id IN ({','.join('?' * len(chunk))}) "
+                    "GROUP BY procedure_code", chunk):
+                counts[r["procedure_code"]] = counts.get(r["procedure_code"], 0) + r["n"]
+        out = []
+        for code in sorted(counts):
+            try:
+                name = self.catalogue.get(code).name
+            except DomainError:
+                name = code
+            out.append(PurgeGroup(code, name, self.retention_for(code).describe(), counts[code]))
+        return out
+
+    def confirm_purge(self, purge_id: str) -> Purge:
+        """The leader's confirmation, then the removal, in one transaction. A listed dossier that is
+        no longer due (a new action, a changed setting, not yet synced) is kept and named."""
+        clerk = self._require_role("confirm_purge")
+        purge = self.purge(purge_id)
+        if purge.state != "listed":
+            raise DomainError(f"Danh sách hủy dữ liệu này không còn chờ xác nhận ({purge.state_label.lower()}).",
+                              code="purge_state")
+        now = self.now()
+        still_due = {d["id"] for d in self.purge_due_dossiers(now)}
+        kept = [i for i in purge.dossier_ids if i not in still_due]
+        stamp = now.isoformat()
+        with self.store.secure_delete():
+            with self.store.transaction():
+                self.store.set_purge(purge.id, state="confirmed", confirmed_at=stamp, confirmed_by=clerk.username,
+                                     kept_ids=kept)
+                for dossier_id in purge.dossier_ids:
+                    if dossier_id in still_due:
+                        self.store.purge_dossier(dossier_id, stamp)
+                self.store.set_purge(purge.id, state="done", done_at=stamp)
+            scrubbed = self.store.scrub_after_purge()
+        return replace(self.purge(purge.id), scrubbed=scrubbed)
+
+    def cancel_purge(self, purge_id: str) -> Purge:
+        self._require_role("confirm_purge")
+        purge = self.purge(purge_id)
+        if purge.state != "listed":
+            raise DomainError(f"Danh sách hủy dữ liệu này không còn chờ xác nhận ({purge.state_label.lower()}).",
+                              code="purge_state")
+        with self.store.transaction():
+            self.store.set_purge(purge.id, state="cancelled")
+        return self.purge(purge.id)
+
+    def record_incident(self, *, detected_at: datetime, kind: str, description: str, data_affected: str = "",
+                        people_affected: int | str | None = None, measures: str = "") -> Incident:
+        """Any clerk logged in records what they found; the 72 hours run from ``detected_at``."""
+        if self.clerk is None:
+            raise NotLoggedIn()
+        now = self.now()
+        values = check_incident(detected_at=as_vn(detected_at), kind=kind, description=description,
+                                data_affected=data_affected, people_affected=people_affected, measures=measures,
+                                now=now)
+        incident_id = self.new_id()
+        self.store.add_incident({**values, "id": incident_id, "recorded_at": now, "recorded_by": self.clerk.username})
+        return self.incident(incident_id)
+
+    def incident(self, incident_id: str) -> Incident:
+        row = self.store.get_incident(incident_id)
+        if row is None:
+            raise DomainError(f"Không có sự cố “{incident_id}”.", code="not_found")
+        return Incident.from_row(row)
+
+    def incidents(self) -> list[Incident]:
+        """Newest first."""
+        return [Incident.from_row(r) for r in self.store.incidents()]
+
+    def mark_incident_reported(self, incident_id: str, reported_to: str, at: datetime | None = None) -> Incident:
+        """The leader notes when and to whom the breach was reported."""
+        self._require_role("reports")
+        incident = self.incident(incident_id)
+        when = as_vn(at) if at is not None else self.now()
+        to = check_report(incident, reported_to=reported_to, at=when, now=self.now())
+        self.store.mark_incident_reported(incident.id, to, when)
+        return self.incident(incident.id)
+
+
+def _purged_dossier_problems(row: Mapping[str, Any], journal: list[Action]) -> list[str]:
+    """A purged dossier: every action a tombstone, no personal data left in its row."""
+    problems = []
+    if row["purged_at"] is None or any(a.purged_at is None for a in journal):
+        problems.append(f"Hồ sơ {row['code']}: chỉ một phần dữ liệu được hủy (nhật ký và hồ sơ không khớp).")
+    if row["applicant_name"] or row["applicant_id_number"] or row["applicant_phone"] or row["applicant_id"]:
+        problems.append(f"Hồ sơ {row['code']}: đã hủy dữ liệu nhưng vẫn còn thông tin người nộp.")
+    return problems

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 GENESIS_HASH = "0" * 64
+# a purged action keeps its place in the chain (id, links, hash) but not its content
+TOMBSTONE: dict[str, Any] = {"purged": True}
 
 
 def new_id() -> str:
@@ -38,6 +40,7 @@ class Action:
     payload: Mapping[str, Any] = field(default_factory=dict)
     prev_hash: str = GENESIS_HASH
     hash: str = ""
+    purged_at: datetime | None = None  # set when a confirmed retention purge blanked the payload
 
     def content(self) -> dict[str, Any]:
         """What the hash covers (everything but the hash itself)."""
@@ -102,7 +105,10 @@ class ChainProblem:
 
 
 def verify_chain(actions: Iterable[Action], start_hash: str = GENESIS_HASH) -> list[ChainProblem]:
-    """Check one device's actions, in recorded order. Empty list means the chain is whole."""
+    """Check one device's actions, in recorded order. Empty list means the chain is whole.
+
+    A purged action's content is gone, so its stored hash is taken as it is; the links to it and
+    from it are still checked, so removing or reordering it still shows."""
     problems: list[ChainProblem] = []
     expected_prev = start_hash
     for action in actions:
@@ -110,7 +116,10 @@ def verify_chain(actions: Iterable[Action], start_hash: str = GENESIS_HASH) -> l
             problems.append(
                 ChainProblem(action.id, "Chuỗi nhật ký bị đứt: thiếu, xóa hoặc đảo thứ tự thao tác trước thao tác này.")
             )
-        if action_hash(action) != action.hash:
+        if action.purged_at is not None:
+            if dict(action.payload) != TOMBSTONE:
+                problems.append(ChainProblem(action.id, "Thao tác đã hủy dữ liệu nhưng vẫn còn nội dung."))
+        elif action_hash(action) != action.hash:
             problems.append(ChainProblem(action.id, "Nội dung thao tác đã bị sửa sau khi ghi (mã băm không khớp)."))
         expected_prev = action.hash
     return problems

@@ -314,6 +314,26 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
         state        TEXT NOT NULL DEFAULT 'listed'  -- listed, confirmed, done, cancelled
     );
     """,
+    # 8: retention purges — a purged action stays in the chain as a tombstone (id, links and hash
+    # kept, payload blanked): the one change the journal accepts, and only for an action already
+    # synced whose dossier a leader's confirmed purge names
+    """
+    ALTER TABLE actions ADD COLUMN purged_at TEXT;
+    ALTER TABLE dossiers ADD COLUMN purged_at TEXT;
+    ALTER TABLE purges ADD COLUMN kept_ids TEXT NOT NULL DEFAULT '[]';   -- listed, no longer due at confirmation
+    CREATE INDEX actions_purged ON actions(dossier_id) WHERE purged_at IS NOT NULL;
+    DROP TRIGGER actions_no_update;
+    CREATE TRIGGER actions_no_update BEFORE UPDATE ON actions
+        WHEN NOT (old.purged_at IS NULL AND new.purged_at IS NOT NULL AND new.payload = '{"purged":true}'
+              AND new.seq = old.seq AND new.id = old.id AND new.dossier_id = old.dossier_id
+              AND new.kind = old.kind AND new.at = old.at AND new.clerk = old.clerk
+              AND new.counter = old.counter AND new.device_id = old.device_id
+              AND new.prev_hash = old.prev_hash AND new.hash = old.hash
+              AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.action_id = old.id)
+              AND EXISTS (SELECT 1 FROM purges p, json_each(p.dossier_ids) j
+                          WHERE p.state = 'confirmed' AND j.value = old.dossier_id))
+    BEGIN SELECT RAISE(ABORT, 'the action journal is append-only'); END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

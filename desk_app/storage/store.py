@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from .driver import Connection
+from contextlib import contextmanager
+from .driver import Connection, OperationalError
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -417,7 +418,7 @@ class Store:
         return Action(
             id=r["id"], dossier_id=r["dossier_id"], kind=r["kind"], at=datetime.fromisoformat(r["at"]),
             clerk=r["clerk"], counter=r["counter"], device_id=r["device_id"], payload=json.loads(r["payload"]),
-            prev_hash=r["prev_hash"], hash=r["hash"],
+            prev_hash=r["prev_hash"], hash=r["hash"], purged_at=_dt(r.get("purged_at")),
         )
 
     def get_dossier(self, key: str) -> DossierRow | None:
@@ -509,3 +510,132 @@ class Store:
         return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in ("dossiers", "actions", "citizens", "outbox", "procedures", "clerks")}
 
+    # -- personal data: retention and incidents ---------------------------------------------------
+    # A purge keeps every dossier row and every action (statistics and the hash chain stay whole):
+    # it blanks the citizen's data in them and deletes the rows that are only personal data.
+    def purge_candidates(self, procedure_codes: Iterable[str], created_before: str) -> list[dict[str, Any]]:
+        """Closed, not yet purged dossiers of these procedures, created before ``created_before``,
+        none of whose actions still waits in the outbox, with the time of their closing action."""
+        codes = list(procedure_codes)
+        if not codes:
+            return []
+        marks = ",".join("?" * len(codes))
+        return list(self.query(
+            "SELECT d.id, d.code, d.procedure_code, (SELECT a.at FROM actions a WHERE a.dossier_id = d.id "
+            "  AND a.kind IN ('returned', 'refused', 'withdrawn') ORDER BY a.seq DESC LIMIT 1) AS closed_at "
+            "FROM dossiers d WHERE d.status IN ('returned', 'refused', 'withdrawn') AND d.purged_at IS NULL "
+            f"AND d.procedure_code IN ({marks}) AND d.created_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM actions a JOIN outbox o ON o.action_id = a.id WHERE a.dossier_id = d.id) "
+            "ORDER BY d.created_at", [*codes, created_before]))
+
+    def add_purge(self, purge: Mapping[str, Any]) -> None:
+        """A new listing; earlier listings never confirmed are superseded (one pending at a time)."""
+        with self.transaction():
+            self.conn.execute("UPDATE purges SET state = 'cancelled' WHERE state = 'listed'")
+            self.conn.execute(
+                "INSERT INTO purges(id, listed_at, listed_by, dossier_ids, state) VALUES (?, ?, ?, ?, 'listed')",
+                (purge["id"], purge["listed_at"], purge["listed_by"], canonical_json(list(purge["dossier_ids"]))))
+
+    def cancel_listed_purges(self) -> int:
+        with self.transaction():
+            return self.conn.execute("UPDATE purges SET state = 'cancelled' WHERE state = 'listed'").rowcount
+
+    def get_purge(self, purge_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM purges WHERE id = ?", [purge_id])
+
+    def purges(self, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM purges" + (" WHERE state = ?" if state else "") + " ORDER BY listed_at DESC LIMIT ?"
+        return list(self.query(sql, [state, limit] if state else [limit]))
+
+    def set_purge(self, purge_id: str, **columns: Any) -> None:
+        """Update a listing's state and stamps. Call inside the purge's transaction."""
+        values = {k: canonical_json(v) if isinstance(v, list) else v for k, v in columns.items()}
+        self.conn.execute(f"UPDATE purges SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                          (*values.values(), purge_id))
+
+    def purge_dossier(self, dossier_id: str, purged_at: str) -> None:
+        """Remove one dossier's personal data. Call inside a transaction whose purge listing naming
+        it is 'confirmed' (the journal's trigger refuses a tombstone otherwise)."""
+        row = self._one("SELECT code, official_code, applicant_id, applicant_name, applicant_id_number "
+                        "FROM dossiers WHERE id = ?", [dossier_id])
+        if row is None:
+            return
+        self.conn.execute("UPDATE actions SET payload = ?, purged_at = ? WHERE dossier_id = ? AND purged_at IS NULL",
+                          (canonical_json({"purged": True}), purged_at, dossier_id))
+        self.conn.execute("DELETE FROM surveys WHERE dossier_id = ?", (dossier_id,))
+        self.conn.execute(
+            "UPDATE dossiers SET applicant_id = NULL, applicant_name = '', applicant_id_number = NULL, "
+            "applicant_phone = NULL, name_key = '', search_text = ?, purged_at = ? WHERE id = ?",
+            (search_text(row["code"], row["official_code"]), purged_at, dossier_id))
+        citizen = self._one("SELECT id, id_number, full_name FROM citizens WHERE id = ?", [row["applicant_id"]])
+        if citizen is not None and not self._one("SELECT 1 FROM dossiers WHERE applicant_id = ? LIMIT 1",
+                                                 [citizen["id"]]):
+            self.conn.execute("DELETE FROM citizens WHERE id = ?", (citizen["id"],))
+        self._delete_drafts_of(row["applicant_id_number"], row["applicant_name"])
+
+    def _delete_drafts_of(self, id_number: str | None, full_name: str | None) -> None:
+        """A half-typed form about the same person (drafts are not linked to dossiers)."""
+        digits = re.sub(r"\D", "", id_number or "")
+        key = name_key(full_name)
+        for draft in list(self.query("SELECT id, values_json FROM drafts")):
+            values = [v for v in json.loads(draft["values_json"]).values() if isinstance(v, str)]
+            if any((digits and re.sub(r"\D", "", v) == digits) or (key and name_key(v) == key) for v in values):
+                self.conn.execute("DELETE FROM drafts WHERE id = ?", (draft["id"],))
+
+    def scrub_after_purge(self) -> bool:
+        """Leave the removed text nowhere in the file: the search indexes rewritten without the
+        purged words, then VACUUM (a page rebuilt by SQLite keeps stale bytes in its unused space,
+        which secure_delete does not clear) and the WAL moved into the file. False when that could
+        not finish (a full disk, another program reading): the data is removed all the same, and the
+        next purge or backup-restore cycle rewrites the file."""
+        with self.transaction():
+            self.conn.execute("INSERT INTO dossier_fts(dossier_fts) VALUES ('optimize')")
+            self.conn.execute("INSERT INTO citizen_fts(citizen_fts) VALUES ('optimize')")
+        try:
+            self.conn.execute("VACUUM")
+            busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except OperationalError:
+            return False
+        return busy == 0
+
+    @contextmanager
+    def secure_delete(self) -> Iterator[None]:
+        """Deleted content overwritten with zeros (SQLite leaves it in free space otherwise)."""
+        previous = self.conn.execute("PRAGMA secure_delete").fetchone()[0]
+        self.conn.execute("PRAGMA secure_delete = ON")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+    def purged_problems(self) -> list[str]:
+        """Tombstones no confirmed purge accounts for (a payload blanked by hand)."""
+        allowed: set[str] = set()
+        for r in self.query("SELECT dossier_ids FROM purges WHERE state IN ('confirmed', 'done')"):
+            allowed.update(json.loads(r["dossier_ids"]))
+        out = []
+        for r in self.query("SELECT DISTINCT a.dossier_id, d.code FROM actions a LEFT JOIN dossiers d "
+                            "ON d.id = a.dossier_id WHERE a.purged_at IS NOT NULL"):
+            if r["dossier_id"] not in allowed:
+                out.append(r["code"] or r["dossier_id"])
+        return out
+
+    def add_incident(self, incident: Mapping[str, Any]) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO incidents(id, detected_at, recorded_at, recorded_by, kind, description, data_affected, "
+                "people_affected, measures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (incident["id"], _iso(incident["detected_at"]), _iso(incident["recorded_at"]),
+                 incident["recorded_by"], incident["kind"], incident["description"], incident["data_affected"],
+                 incident["people_affected"], incident["measures"]))
+
+    def get_incident(self, incident_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM incidents WHERE id = ?", [incident_id])
+
+    def incidents(self) -> list[dict[str, Any]]:
+        return list(self.query("SELECT * FROM incidents ORDER BY detected_at DESC, recorded_at DESC"))
+
+    def mark_incident_reported(self, incident_id: str, reported_to: str, at: datetime) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE incidents SET reported_at = ?, reported_to = ? WHERE id = ? "
+                              "AND reported_at IS NULL", (at.isoformat(), reported_to, incident_id))
