@@ -38,6 +38,7 @@ from reportlab.platypus import (
 
 from ..models.fees import format_money
 from ..models.forms import Block, FormTemplate, lookup
+from ..models.privacy import mask_id_number
 from ..models.text import nfc
 from ..models.validation import format_date, parse_date
 from ..models.words import date_in_words, money_in_words, number_in_words
@@ -80,8 +81,8 @@ def _to_datetime(value: Any) -> datetime | None:
 
 
 def mask(value: str) -> str:
-    """``001234567889`` -> ``0012******89``: lists show no full ID numbers."""
-    return value if len(value) <= 6 else value[:4] + "*" * (len(value) - 6) + value[-2:]
+    """``001234567889`` -> ``0012******89``: lists show no full ID numbers (models.privacy)."""
+    return mask_id_number(value)
 
 
 def apply_filter(value: Any, name: str) -> str:
