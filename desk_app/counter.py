@@ -8,6 +8,7 @@ projection in one transaction.
 
 from __future__ import annotations
 
+import getpass
 import json
 import secrets
 from itertools import groupby
@@ -34,6 +35,7 @@ from .models.intake import (
 )
 from .models.journal import Action, new_id, verify_chain
 from .models.lifecycle import DossierState, OPEN_STATUSES, apply, derive_state, flags
+from .models.privacy import ACCESS_KINDS, CLI_ACTOR, AccessFilter, id_number_query, mask_id_number
 from .models.retention import SYSTEM_ACTOR, Purge, PurgeGroup, add_years, effective_retention, purge_due
 from .models.statistics import Period, StatisticsTable
 from .models.survey import CHANNELS, Survey, check_answers, load_survey
@@ -467,10 +469,13 @@ class Counter:
         view = self.dossier(dossier)
         earlier = [a for a in self.store.actions_for(view.id)
                    if a.kind == "printed" and a.payload.get("form") == form]
-        return self._record(view.id, "printed", {
+        copy_kind = "reprint" if earlier else "original"
+        printed = self._record(view.id, "printed", {
             "form": form, "template_id": template_id, "template_version": template_version,
-            "copy_kind": "reprint" if earlier else "original", "copies": copies,
+            "copy_kind": copy_kind, "copies": copies,
         })
+        self.log_access("print", view.code, {"form": form, "copy_kind": copy_kind, "copies": copies})
+        return printed
 
     # -- drafts ---------------------------------------------------------------------------------
     def save_draft(self, draft_id: str, *, procedure_code: str | None, template: tuple[str, str] | None,
@@ -506,7 +511,10 @@ class Counter:
         return DossierView(row, state, flags(state, now, due_soon=soon), proc)
 
     def search(self, query: str, limit: int = 50) -> list[DossierRow]:
-        return self.store.search_dossiers(query, limit)
+        """Dossiers by name, CCCD, phone or code; a search by ID number is logged (masked)."""
+        rows = self.store.search_dossiers(query, limit)
+        self._log_id_search(query, "dossiers", len(rows))
+        return rows
 
     def queue(self, name: str, limit: int = 500) -> list[DossierRow]:
         """The clerk's work queues, straight from the projection (fast on a million dossiers)."""
@@ -597,6 +605,99 @@ class Counter:
             state = apply(derive_state(self._journal(row)), action)
             self.store.append_action(action, state)
         return self._view(row.with_state(state), state)
+
+    # -- personal data: access log ----------------------------------------------------------------
+    # Who viewed, printed, exported or searched by ID number (access_log, append-only, synced to
+    # the district). Never a full ID number in it: searches keep only the masked number.
+    def _actor(self) -> tuple[str, dict[str, Any]]:
+        """The clerk logged in; for a command run without login, CLI_ACTOR and the OS user."""
+        if self.clerk is not None:
+            return self.clerk.username, {}
+        try:
+            os_user = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no user name on this OS: the entry still counts
+            os_user = ""
+        return CLI_ACTOR, {"os_user": os_user} if os_user else {}
+
+    def log_access(self, kind: str, subject: str = "", detail: Mapping[str, Any] | None = None) -> str:
+        """Append one access-log entry and return its id."""
+        if kind not in ACCESS_KINDS:
+            raise ValidationError(f"Loại truy cập “{kind}” không hợp lệ.", field="kind")
+        clerk, extra = self._actor()
+        entry_id = self.new_id()
+        self.store.log_access({
+            "id": entry_id, "at": self.now(), "clerk": clerk, "counter": self.counter_no,
+            "device_id": self.device_id, "kind": kind, "subject": subject, "detail": {**(detail or {}), **extra},
+        })
+        return entry_id
+
+    REPEAT_MINUTES = 10  # the same view or search again within this time is the same access
+
+    def _log_once(self, kind: str, subject: str, detail: Mapping[str, Any]) -> None:
+        """A screen refreshing after an action re-reads the record and re-runs the search: one
+        access, not one per refresh. A new login is a new Clerk object, so it logs again."""
+        login, recent = getattr(self, "_recent_access", (None, {}))
+        if login is not self.clerk:
+            login, recent = self.clerk, {}
+        now = self.now()
+        last = recent.get((kind, subject))
+        if last is not None and now - last < timedelta(minutes=self.REPEAT_MINUTES):
+            return
+        self.log_access(kind, subject, detail)
+        recent[(kind, subject)] = now
+        self._recent_access = (login, recent)
+
+    def open_record(self, key: str) -> DossierView:
+        """A dossier opened with its full personal data: logged as ``view_record``."""
+        if self.clerk is None:
+            raise NotLoggedIn()
+        view = self.dossier(key)
+        self._log_once("view_record", view.code, {"procedure": view.row.procedure_code})
+        return view
+
+    def open_citizen(self, citizen_id: str) -> dict[str, Any] | None:
+        """A known citizen's record (the intake's returning-citizen fill): logged as ``view_record``."""
+        if self.clerk is None:
+            raise NotLoggedIn()
+        row = self.store.find_citizen(citizen_id=citizen_id)
+        if row is not None:
+            self._log_once("view_record", f"citizen:{row['id']}", {"record": "citizen"})
+        return row
+
+    def search_citizens(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Known citizens by CCCD, phone or name (intake); a search by ID number is logged (masked)."""
+        rows = self.store.search_citizens(query, limit)
+        self._log_id_search(query, "citizens", len(rows))
+        return rows
+
+    def _log_id_search(self, query: str, where: str, found: int) -> None:
+        digits = id_number_query(query)
+        if digits is not None:
+            self._log_once("search_id", mask_id_number(digits), {"in": where, "found": found})
+
+    def log_export(self, what: str, filename: str | Path, *, period: Period | None = None,
+                   detail: Mapping[str, Any] | None = None) -> str:
+        """A file written from the ward's data (a report, the tracking book, a saved paper)."""
+        info: dict[str, Any] = {"what": what, **(detail or {})}
+        if period is not None:
+            info["period"] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+        return self.log_access("export", str(filename), info)
+
+    def access_log(self, filters: AccessFilter | Mapping[str, Any] | None = None, *,
+                   limit: int = 2000) -> list[dict[str, Any]]:
+        """The leader's view of the log (role leader or admin)."""
+        self._require_role("reports")
+        return self.store.access_entries(filters, limit=limit)
+
+    def access_clerks(self) -> list[str]:
+        self._require_role("reports")
+        return self.store.access_clerks()
+
+    def unsynced_access(self, limit: int = 500) -> list[dict[str, Any]]:
+        return self.store.unsynced_access(limit)
+
+    def mark_access_synced(self, ids: Iterable[str], at: datetime | None = None) -> int:
+        return self.store.mark_access_synced(ids, at or self.now())
 
     # -- integrity ------------------------------------------------------------------------------
     def check(self) -> list[str]:

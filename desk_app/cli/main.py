@@ -111,6 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protect", action="store_true",
                    help="đặt mật khẩu cho tệp xuất ($DESK_APP_EXPORT_PASSWORD hoặc nhập); luôn bật khi dữ liệu "
                         "của phường đã mã hóa")
+
+    p = sub.add_parser("purge", parents=[db],
+                       help="hủy dữ liệu cá nhân của hồ sơ đã hết thời hạn lưu trữ: lập danh sách, lãnh đạo xác nhận")
+    p.add_argument("--list", action="store_true", help="lập danh sách hồ sơ đến hạn hủy (chưa xóa gì)")
+    p.add_argument("--confirm", metavar="ID", help="lãnh đạo xác nhận danh sách ID: xóa dữ liệu cá nhân")
+    p.add_argument("--cancel", metavar="ID", help="lãnh đạo hủy bỏ danh sách ID (không xóa gì)")
+    p.add_argument("--user", help="tên đăng nhập của lãnh đạo (mật khẩu: hỏi, hoặc $DESK_APP_PASSWORD)")
+
+    p = sub.add_parser("incidents", parents=[db], help="sổ theo dõi sự cố dữ liệu cá nhân (hạn báo cáo 72 giờ)")
+    p.add_argument("--export", type=Path, metavar="TỆP", help="ghi sổ ra tệp .pdf hoặc .xlsx")
+    p.add_argument("--format", dest="fmt", help="pdf hoặc xlsx (mặc định: theo đuôi tệp)")
+    p.add_argument("--protect", action="store_true",
+                   help="đặt mật khẩu cho tệp xuất ($DESK_APP_EXPORT_PASSWORD hoặc nhập); luôn bật khi dữ liệu "
+                        "của phường đã mã hóa")
     return parser
 
 
@@ -292,6 +306,7 @@ def cmd_print(args: argparse.Namespace) -> int:
             raise DomainError("Cần mã hồ sơ và --form, hoặc --listing MÃ_THỦ_TỤC, hoặc --book --from --to.")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(paper.pdf)
+        _log_print_export(counter, args, paper.template.slip_type or "declaration")
     finally:
         counter.close()
     print(f"Đã ghi {args.out} ({paper.template.title.capitalize()}, mẫu {paper.template.id} v{paper.template.version}).")
@@ -334,14 +349,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     counter = _open_counter(args)
     try:
         report = Reports(counter).make(args.kind, fmt, period, dimension=args.dimension)
+        _write(args.out, protect(report.data, fmt, password) if password else report.data)
+        # no login here: the access log names the command line and the OS user
+        counter.log_export(args.kind, args.out, period=period,
+                           detail={"format": fmt, "rows": report.rows, "by": args.dimension})
     finally:
         counter.close()
-    _write(args.out, protect(report.data, fmt, password) if password else report.data)
     what = f"{report.title[:1]}{report.title[1:].lower()}"
     when = f", {period.label}" if period and args.kind != "listing" else ""
     locked = ", có mật khẩu" if password else ""
     print(f"Đã ghi {args.out} ({what}{when}; {report.rows} dòng, {fmt.upper()}{locked}).")
     return 0
+
+
+def _log_print_export(counter, args: argparse.Namespace, what: str) -> None:
+    """``desk-app print`` writes a file: logged as an export besides the journaled print."""
+    from datetime import date
+
+    from ..models.statistics import Period
+
+    period = None
+    if args.book:
+        period = Period(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to))
+    detail = {"dossier": args.dossier} if args.dossier and args.form else {}
+    counter.log_export("listing" if args.listing else what, args.out, period=period, detail=detail)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -22,6 +22,8 @@ from ..models.calendar import DayOverride
 from ..models.catalogue import Catalogue, parse_catalogue
 from ..models.journal import GENESIS_HASH, Action, canonical_json, new_id, seal
 from ..models.lifecycle import ALLOWED_FROM, DossierState
+from ..models.clock import VN_TZ
+from ..models.privacy import AccessFilter
 from ..models.text import fold, nfc
 from .db import open_database, transaction
 
@@ -498,6 +500,68 @@ class Store:
     def delete_draft(self, draft_id: str) -> None:
         with self.transaction():
             self.conn.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+
+    # -- personal data: access log (append-only; triggers refuse UPDATE and DELETE) ---------------
+    def log_access(self, entry: Mapping[str, Any]) -> None:
+        """Append one entry: id, at, clerk, counter, device_id, kind, subject, detail."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO access_log(id, at, clerk, counter, device_id, kind, subject, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry["id"], _iso(entry["at"]) if not isinstance(entry["at"], str) else entry["at"],
+                 entry["clerk"], int(entry["counter"]), entry["device_id"], entry["kind"],
+                 entry.get("subject") or "", canonical_json(entry.get("detail") or {})),
+            )
+
+    def access_entries(self, filters: "AccessFilter | Mapping[str, Any] | None" = None, *,
+                       limit: int = 2000) -> list[dict[str, Any]]:
+        """Entries newest first, by period (days, in the counter's time zone), clerk and kind."""
+        f = AccessFilter.of(filters)
+        where, params = [], []
+        lo, hi = f.bounds(VN_TZ)
+        if lo:
+            where.append("at >= ?")
+            params.append(lo)
+        if hi:
+            where.append("at < ?")
+            params.append(hi)
+        if f.clerk:
+            where.append("clerk = ?")
+            params.append(f.clerk)
+        if f.kind:
+            where.append("kind = ?")
+            params.append(f.kind)
+        sql = ("SELECT * FROM access_log" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY at DESC, seq DESC LIMIT ?")
+        return [self._access_row(r) for r in self.query(sql, [*params, limit])]
+
+    def access_clerks(self) -> list[str]:
+        """Every clerk name the log holds (the filter's choices), including the command line's."""
+        return [r["clerk"] for r in self.query("SELECT DISTINCT clerk FROM access_log ORDER BY clerk")]
+
+    def unsynced_access(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The oldest entries not yet at the district, in recorded order (for the sync)."""
+        return [self._access_row(r) for r in self.query(
+            "SELECT * FROM access_log WHERE synced_at IS NULL ORDER BY seq LIMIT ?", [limit])]
+
+    def mark_access_synced(self, ids: Iterable[str], at: datetime | str) -> int:
+        """Stamp entries the district confirmed; an entry is stamped once (the trigger refuses more)."""
+        ids = list(ids)
+        stamp = at if isinstance(at, str) else at.isoformat()
+        done = 0
+        with self.transaction():
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                done += self.conn.execute(
+                    f"UPDATE access_log SET synced_at = ? WHERE synced_at IS NULL AND id IN "
+                    f"({','.join('?' * len(chunk))})", [stamp, *chunk]).rowcount
+        return done
+
+    @staticmethod
+    def _access_row(r: dict[str, Any]) -> dict[str, Any]:
+        r["at"] = datetime.fromisoformat(r["at"])
+        r["detail"] = json.loads(r["detail"] or "{}")
+        return r
 
     def outbox_count(self) -> int:
         return self.conn.execute("SELECT coalesce(sum(n), 0) FROM outbox_counts").fetchone()[0]
