@@ -224,3 +224,124 @@ def test_report_errors_are_vietnamese_and_leave_no_file(week_db, tmp_path):
                   "--out", out)
     assert missing.returncode == 2 and "Không tìm thấy cơ sở dữ liệu" in missing.stderr
     assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "none.sqlite3").exists()
+
+
+# -- desk-app purge and desk-app incidents ---------------------------------------------------------
+
+@pytest.fixture
+def retention_db(tmp_path) -> Path:
+    """A ward whose signature certification (kept 2 years) was returned three years ago and synced,
+    and whose permanent certified copy was returned the same day."""
+    from datetime import datetime, timedelta
+
+    from desk_app.counter import Counter
+    from desk_app.models.clock import VN_TZ
+    from tests.conftest import FakeClock
+
+    path = tmp_path / "ward.sqlite3"
+    clock = FakeClock(datetime.now(VN_TZ).replace(hour=9, minute=0) - timedelta(days=3 * 366))
+    counter = Counter.open(path, clock=clock, create=True)
+    counter.initialise(ward_code="42010", ward_name="Phường Đại Nài", counter_no=1, admin_username="admin",
+                       admin_password="quantri123")
+    counter.login("admin", "quantri123")
+    counter.add_clerk("lanhdao", "Lê Văn Lãnh Đạo", "leader", "lanhdao123")
+    counter.add_clerk("lan", "Trần Thị Lan", "clerk", "canbo1234")
+    counter.login("lan", "canbo1234")
+    for code, person in (("2.000884", {"full_name": "Phạm Thị Hồng Nhung", "id_number": "042190055501"}),
+                         ("2.000815", {"full_name": "Võ Minh Khôi", "id_number": "042090077702"})):
+        view = counter.receive(code, {**person, "birth_date": "02/09/1990", "sex": "Nữ", "phone": "0987654321",
+                                      "address": "Số 7, đường Hà Huy Tập, Phường Đại Nài"})
+        counter.mark_result_ready(view.code)
+        counter.return_result(view.code)
+    with counter.store.transaction():  # what the sync client does once the district has them
+        counter.store.conn.execute("DELETE FROM outbox")
+    counter.close()
+    return path
+
+
+def test_purge_lists_then_only_a_leader_confirms(retention_db):
+    db = str(retention_db)
+    none = run("purge", "--db", db)
+    assert none.returncode == 2 and "Chọn đúng một việc" in none.stderr
+    listed = run("purge", "--db", db, "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert "1 hồ sơ đã hết thời hạn lưu trữ" in listed.stdout and "2.000884" in listed.stdout
+    assert "(lưu 2 năm): 1 hồ sơ" in listed.stdout and "Chưa xóa dữ liệu nào" in listed.stdout
+    purge_id = listed.stdout.split("Danh sách hủy dữ liệu cá nhân ", 1)[1].split(",", 1)[0]
+
+    no_user = run("purge", "--db", db, "--confirm", purge_id, stdin="")
+    assert no_user.returncode == 2 and "--user" in no_user.stderr
+    no_password = run("purge", "--db", db, "--confirm", purge_id, "--user", "lanhdao", stdin="",
+                      env={"DESK_APP_PASSWORD": ""})
+    assert no_password.returncode == 2 and "Thiếu mật khẩu" in no_password.stderr
+    wrong = run("purge", "--db", db, "--confirm", purge_id, "--user", "lanhdao", env={"DESK_APP_PASSWORD": "sai-mat-khau"})
+    assert wrong.returncode == 2 and "mật khẩu không đúng" in wrong.stderr
+    clerk = run("purge", "--db", db, "--confirm", purge_id, "--user", "lan", env={"DESK_APP_PASSWORD": "canbo1234"})
+    assert clerk.returncode == 2 and "không phải lãnh đạo" in clerk.stderr
+    for result in (no_user, no_password, wrong, clerk):
+        assert "Traceback" not in result.stderr
+    assert "Phạm Thị Hồng Nhung".encode() in _file_bytes(retention_db)  # nothing removed yet
+
+    done = run("purge", "--db", db, "--confirm", purge_id, "--user", "lanhdao", env={"DESK_APP_PASSWORD": "lanhdao123"})
+    assert done.returncode == 0, done.stderr
+    assert "Lê Văn Lãnh Đạo đã xác nhận" in done.stdout and "của 1 hồ sơ" in done.stdout
+    data = _file_bytes(retention_db)
+    assert "Phạm Thị Hồng Nhung".encode() not in data and b"042190055501" not in data
+    assert "Võ Minh Khôi".encode() in data
+    check = run("check", "--db", db)
+    assert check.returncode == 0 and "toàn vẹn" in check.stdout, check.stdout
+    again = run("purge", "--db", db, "--confirm", purge_id, "--user", "lanhdao", env={"DESK_APP_PASSWORD": "lanhdao123"})
+    assert again.returncode == 2 and "không còn chờ xác nhận" in again.stderr
+    nothing = run("purge", "--db", db, "--list")
+    assert nothing.returncode == 0 and "không lập danh sách" in nothing.stdout
+
+
+def _file_bytes(path: Path) -> bytes:
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_incidents_list_and_export_with_the_72_hour_deadline(tmp_path):
+    from datetime import datetime, timedelta
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from desk_app.counter import Counter
+    from desk_app.models.clock import VN_TZ
+
+    path = tmp_path / "ward.sqlite3"
+    counter = Counter.open(path, create=True)
+    counter.initialise(ward_code="42010", ward_name="Phường Đại Nài", counter_no=1, admin_username="admin",
+                       admin_password="quantri123")
+    counter.login("admin", "quantri123")
+    now = datetime.now(VN_TZ)
+    counter.record_incident(detected_at=now - timedelta(hours=80), kind="Mất hoặc bị lấy cắp máy tính/USB",
+                            description="Mất USB chứa bản quét giấy tờ", people_affected=12)
+    counter.record_incident(detected_at=now - timedelta(hours=1), kind="Tiết lộ nhầm dữ liệu",
+                            description="Gửi nhầm phiếu hẹn cho người khác", measures="Gọi điện thu hồi")
+    counter.close()
+
+    listed = run("incidents", "--db", str(path))
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert "Tiết lộ nhầm dữ liệu" in lines[0] and "Còn 70 giờ" in lines[0]  # newest first
+    assert lines[1].startswith("QUÁ HẠN") and "Mất hoặc bị lấy cắp máy tính/USB" in lines[1]
+
+    xlsx = tmp_path / "su-co.xlsx"
+    result = run("incidents", "--db", str(path), "--export", str(xlsx))
+    assert result.returncode == 0, result.stderr
+    assert "2 sự cố, XLSX" in result.stdout
+    ws = load_workbook(xlsx).active
+    assert ws.cell(2, 1).value == "SỔ THEO DÕI SỰ CỐ DỮ LIỆU CÁ NHÂN"
+    assert ws.cell(7, 3).value == "Mất hoặc bị lấy cắp máy tính/USB" and ws.cell(7, 6).value == 12
+    assert ws.cell(7, 3).fill.fgColor.rgb.endswith("F8D7DA")  # overdue, highlighted
+    assert ws.cell(8, 3).fill.fgColor.rgb in (None, "00000000")
+
+    pdf = tmp_path / "su-co.pdf"
+    result = run("incidents", "--db", str(path), "--export", str(pdf))
+    assert result.returncode == 0, result.stderr
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages)
+    assert "SỔ THEO DÕI SỰ CỐ DỮ LIỆU CÁ NHÂN" in text and "Quá hạn báo cáo 8 giờ" in text
+    bad = run("incidents", "--db", str(path), "--export", str(tmp_path / "su-co.doc"))
+    assert bad.returncode == 2 and "không hỗ trợ" in bad.stderr and "Traceback" not in bad.stderr

@@ -546,6 +546,117 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- personal data: retention and incidents ------------------------------------------------------
+
+def _login_leader(counter, username: str | None) -> None:
+    """A purge is the leader's decision: their own account and password, never a default."""
+    if not username:
+        raise DomainError("Cần tên đăng nhập của lãnh đạo: --user TÊN_ĐĂNG_NHẬP.")
+    password = os.environ.get("DESK_APP_PASSWORD") or ""
+    if not password and sys.stdin.isatty():
+        password = getpass.getpass(f"Mật khẩu của {username}: ")
+    if not password:
+        raise DomainError("Thiếu mật khẩu: nhập trong cửa sổ dòng lệnh hoặc đặt DESK_APP_PASSWORD.")
+    counter.login(username, password)
+    if not counter.clerk.can("confirm_purge"):
+        raise DomainError(f"Tài khoản “{counter.clerk.username}” không phải lãnh đạo: không được xác nhận "
+                          "hay hủy bỏ danh sách hủy dữ liệu.")
+
+
+def _print_purge(counter, purge) -> None:
+    for group in counter.purge_summary(purge):
+        print(f"  {group.procedure_code}\t{group.procedure_name} (lưu {group.retention.lower()}): {group.count} hồ sơ")
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    chosen = [value for value in (args.list, args.confirm, args.cancel) if value]
+    if len(chosen) != 1:
+        raise DomainError("Chọn đúng một việc: --list (lập danh sách), --confirm ID hoặc --cancel ID.")
+    counter = _open_counter(args)
+    try:
+        if args.list:
+            purge = counter.list_purge()
+            if purge is None:
+                print("Không có hồ sơ nào đã hết thời hạn lưu trữ và đã đồng bộ lên máy chủ huyện; "
+                      "không lập danh sách.")
+                return 0
+            print(f"Danh sách hủy dữ liệu cá nhân {purge.id}, lập lúc {purge.listed_at:%H:%M %d/%m/%Y}: "
+                  f"{len(purge.dossier_ids)} hồ sơ đã hết thời hạn lưu trữ và đã đồng bộ.")
+            _print_purge(counter, purge)
+            print("Chưa xóa dữ liệu nào. Lãnh đạo xác nhận bằng lệnh:")
+            print(f"  desk-app purge --db {_db_path(args)} --confirm {purge.id} --user TÊN_ĐĂNG_NHẬP")
+            return 0
+        _login_leader(counter, args.user)
+        if args.cancel:
+            counter.cancel_purge(args.cancel)
+            print(f"Đã hủy bỏ danh sách {args.cancel}; không xóa dữ liệu nào.")
+            return 0
+        purge = counter.confirm_purge(args.confirm)
+        print(f"{counter.clerk.full_name} đã xác nhận lúc {purge.confirmed_at:%H:%M %d/%m/%Y}: đã xóa dữ liệu "
+              f"cá nhân của {purge.purged_count} hồ sơ.")
+        if purge.kept_ids:
+            print(f"Giữ lại {len(purge.kept_ids)} hồ sơ không còn đủ điều kiện (có thao tác mới chưa đồng bộ "
+                  "hoặc thời hạn lưu trữ đã thay đổi).")
+        if purge.scrubbed is False:
+            print("Lưu ý: chưa dọn lại được tệp cơ sở dữ liệu (có chương trình khác đang mở tệp hoặc ổ đĩa đầy); "
+                  "dữ liệu đã xóa không còn đọc được qua phần mềm, nhưng hãy đóng phần mềm rồi chạy lại lệnh này.",
+                  file=sys.stderr)
+    finally:
+        counter.close()
+    return 0
+
+
+def _export_password(args: argparse.Namespace) -> str | None:
+    """As ``report``: a password when asked, and always when the ward's data is encrypted."""
+    from ..printing.protect import check_password
+    from ..storage import keys
+
+    if not (args.protect or keys.is_encrypted(_db_path(args))):
+        return None
+    password = os.environ.get("DESK_APP_EXPORT_PASSWORD") or ""
+    if not password and sys.stdin.isatty():
+        password = getpass.getpass("Mật khẩu cho tệp xuất (ít nhất 8 ký tự): ")
+        if getpass.getpass("Nhập lại mật khẩu cho tệp xuất: ") != password:
+            raise DomainError("Hai lần nhập mật khẩu không giống nhau.")
+    if not password:
+        raise DomainError("Dữ liệu của phường đã mã hóa nên tệp xuất phải có mật khẩu: đặt "
+                          "DESK_APP_EXPORT_PASSWORD hoặc nhập trong cửa sổ dòng lệnh.")
+    check_password(password)
+    return password
+
+
+def cmd_incidents(args: argparse.Namespace) -> int:
+    """Reads the ward's file and needs no login, as ``report``: the list on screen, or the book."""
+    from ..printing.incidents import IncidentLog
+    from ..printing.protect import protect
+    from ..printing.reports import FORMATS
+
+    fmt, password = None, None
+    if args.export is not None:
+        fmt = (args.fmt or args.export.suffix.lstrip(".")).lower()
+        if fmt not in FORMATS:
+            raise DomainError(f"Định dạng “{fmt or args.export.name}” không hỗ trợ: ghi ra tệp .pdf hoặc .xlsx.")
+        password = _export_password(args)
+    counter = _open_counter(args)
+    try:
+        if fmt is None:
+            now = counter.now()
+            incidents = counter.incidents()
+            for i in incidents:
+                mark = "QUÁ HẠN  " if i.overdue(now) else ""
+                print(f"{mark}{i.detected_at:%H:%M %d/%m/%Y}\t{i.kind_label}\t{i.status(now)}\t{i.description}")
+            if not incidents:
+                print("Chưa ghi nhận sự cố dữ liệu cá nhân nào.")
+            return 0
+        report = IncidentLog(counter).make(fmt)
+        _write(args.export, protect(report.data, fmt, password) if password else report.data)
+    finally:
+        counter.close()
+    locked = ", có mật khẩu" if password else ""
+    print(f"Đã ghi {args.export} (Sổ theo dõi sự cố dữ liệu cá nhân; {report.rows} sự cố, {fmt.upper()}{locked}).")
+    return 0
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     import threading
 
@@ -589,6 +700,8 @@ COMMANDS: dict[str, Handler] = {
     "restore": cmd_restore,
     "encrypt": cmd_encrypt,
     "change-passphrase": cmd_change_passphrase,
+    "purge": cmd_purge,
+    "incidents": cmd_incidents,
 }
 
 

@@ -79,6 +79,10 @@ CONTEXT_SCHEMA: dict[str, Any] = {
                          "withdrawn", "apologies", "transferred", "surveys", "on_time_rate",
                          "average_days_to_return", "time_cut", "satisfaction"]},
                {"areas": ["index", "label", "value"]}],
+    # the personal data incident log (printing/incidents.py): no name or ID number of anyone affected
+    "incidents": ["as_of", "count", "open", "overdue",
+                  {"rows": ["index", "detected_at", "kind", "description", "data_affected", "people_affected",
+                            "measures", "deadline", "reported", "status", "recorded_by"]}],
 }
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
