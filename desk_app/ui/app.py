@@ -106,15 +106,20 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         for index, key in enumerate(("F2", "F3", "F4", "F5")):
             QShortcut(QKeySequence(key), self, activated=lambda i=index: self.show_tab(i))
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.switch_clerk)
         self.intake.changed.connect(self.refresh)
         self.dossiers.changed.connect(self.refresh)
 
         menu = self.menuBar().addMenu("Quầy")
-        menu.addAction("Khóa màn hình / đổi cán bộ (Ctrl+L)", self.lock)
+        menu.addAction("Khóa màn hình / đổi cán bộ (Ctrl+L)", self.switch_clerk)
         menu.addAction("Đồng bộ ngay (F9)", self.sync_now)
         menu.addAction("Thao tác cần xử lý khi đồng bộ…", self.show_attention)
-        menu.addAction("Thoát", self.close)
+        menu.addAction("Thoát", self.quit)
+        # leaders only: the menu is not even there for a clerk without the right
+        self.leader_menu = self.menuBar().addMenu("Lãnh đạo")
+        self.leader_menu.addAction("Nhật ký truy cập…", self.show_access_log)
+        self.access_log_dialog = None
+        self._update_rights()
         QShortcut(QKeySequence("F9"), self, activated=self.sync_now)
 
         self.sync_bridge = SyncBridge()
@@ -198,11 +203,78 @@ class MainWindow(QMainWindow):
         self.statistics.wait(5)
         super().closeEvent(event)
 
+    # -- sessions: warn before leaving with work pending; leader-only screens -------------------
+    def leave_warning(self) -> str | None:
+        """What a clerk leaving the counter should know (None: nothing pending): actions not yet at
+        the district, a half-typed intake form, a dossier open with its full personal data."""
+        lines = []
+        waiting = sum(self.counter.store.outbox_counts().values())
+        if waiting:
+            where = ("máy chủ huyện" if self.counter.setting("district_url")
+                     else "máy chủ huyện (quầy đang làm việc ngoại tuyến)")
+            lines.append(f"Còn {waiting} thao tác chưa đồng bộ lên {where}; máy sẽ tự gửi khi có kết nối, "
+                         "đừng tắt hay mang máy đi trước khi đồng bộ xong.")
+        if self.intake.has_unsaved_form():
+            clerk = self.counter.clerk.full_name if self.counter.clerk else "cán bộ hiện tại"
+            lines.append(f"Hồ sơ đang nhập dở sẽ được giữ trong bản nháp của {clerk} "
+                         "(đăng nhập lại để nhập tiếp).")
+        if self.dossiers.opened:
+            lines.append(f"Hồ sơ {self.dossiers.opened} đang mở đầy đủ thông tin sẽ được đóng lại.")
+        if not lines:
+            return None
+        return "\n".join(["Trước khi khóa màn hình / đổi cán bộ:", *(f"• {line}" for line in lines),
+                          "", "Vẫn khóa màn hình?"])
+
+    def confirm_leave(self, what: str = "Khóa màn hình") -> bool:
+        """True when nothing is pending or the clerk chose to go on; False: back to work."""
+        text = self.leave_warning()
+        if text is None:
+            return True
+        box = QMessageBox(QMessageBox.Warning, "Còn việc chưa xong", text, parent=self)
+        go = box.addButton(what, QMessageBox.AcceptRole)
+        back = box.addButton("Quay lại", QMessageBox.RejectRole)
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        box.exec()
+        return box.clickedButton() is go
+
+    def switch_clerk(self) -> None:
+        """Ctrl+L or the menu: warn about what is pending, then lock (the idle lock does not ask)."""
+        if self.confirm_leave():
+            self.lock()
+
+    def quit(self) -> None:
+        if self.confirm_leave("Thoát"):
+            self.close()
+
+    def _update_rights(self) -> None:
+        allowed = bool(self.counter.clerk and self.counter.clerk.can("reports"))
+        self.leader_menu.menuAction().setVisible(allowed)
+        if not allowed and self.access_log_dialog is not None:
+            self.access_log_dialog.close()
+            self.access_log_dialog = None
+
+    def show_access_log(self):
+        from .access_log import AccessLogDialog
+
+        try:
+            dialog = AccessLogDialog(self.counter, self)
+        except DomainError as exc:
+            QMessageBox.warning(self, "Nhật ký truy cập", exc.message)
+            return None
+        if self.access_log_dialog is not None:
+            self.access_log_dialog.close()
+        self.access_log_dialog = dialog
+        dialog.show()
+        return dialog
+
     def lock(self) -> None:
         """Idle or Ctrl+L: nothing shows until a clerk logs in again (the same or another)."""
         self.intake.save_draft()
         previous = self.counter.clerk
         self.counter.logout()
+        self.dossiers.close_record()  # full personal data shows again only after a logged view
+        self._update_rights()
         self.centralWidget().setVisible(False)
         dialog = LoginDialog(self.counter, self)
         if previous:
@@ -214,6 +286,7 @@ class MainWindow(QMainWindow):
         self.centralWidget().setVisible(True)
         if previous and self.counter.clerk and previous.username != self.counter.clerk.username:
             self.intake.reset()  # another clerk: their own drafts, not the previous clerk's form
+        self._update_rights()
         self.refresh()
         self.idle.start()
 

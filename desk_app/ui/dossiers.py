@@ -55,7 +55,8 @@ from ..models.lifecycle import (
 )
 from ..models.validation import format_date, parse_date
 from ..printing.papers import FORM_LABELS, Paper, Papers
-from ..printing.render import mask, render_pdf
+from ..models.privacy import mask_id_number, mask_phone
+from ..printing.render import render_pdf
 from ..storage.store import DossierRow
 from .preview import PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
@@ -285,6 +286,7 @@ class DossiersView(QWidget):
         self.preview: PdfPreviewDialog | None = None
         self.survey_dialog: SurveyDialog | None = None
         self._clerk_names: dict[str, str] | None = None
+        self.opened: str | None = None  # the dossier opened in full (logged); a selected row shows masked data
 
         # -- search
         self.search_box = QLineEdit()
@@ -355,6 +357,11 @@ class DossiersView(QWidget):
         title_font.setBold(True)
         self.detail_title.setFont(title_font)
         self.detail_fields: dict[str, QLabel] = {}
+        self.open_button = QPushButton("Xem đầy đủ thông tin (Enter)")
+        self.open_button.setObjectName("open_record")
+        self.open_button.setToolTip("Hiện đủ số định danh và số điện thoại; lượt xem được ghi vào nhật ký truy cập")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(lambda: self.current and self.open_dossier(self.current.code))
         facts = QFormLayout()
         facts.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         facts.setRowWrapPolicy(QFormLayout.DontWrapRows)
@@ -409,6 +416,7 @@ class DossiersView(QWidget):
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.detail_title)
         left.addLayout(facts)
+        left.addWidget(self.open_button, 0, Qt.AlignLeft)
         left.addWidget(actions_box)
         left.addStretch(1)
         right = QVBoxLayout()
@@ -539,19 +547,28 @@ class DossiersView(QWidget):
         return list(self.model.rows)
 
     def open_dossier(self, code: str) -> DossierView | None:
-        """Show a dossier's details (selecting it in the list when it is there)."""
+        """Open a dossier with its full personal data (logged in the access log), selecting it in
+        the list when it is there."""
         row = self.model.row_of(code)
         if row >= 0 and self.table.currentIndex().row() != row:
             self.table.selectRow(row)
-            return self.current
-        return self._load_details(code)
+        return self._load_details(code, open_record=True)
 
-    def _load_details(self, code: str) -> DossierView | None:
+    def close_record(self) -> None:
+        """Back to masked data (the screen is locked or the clerk changes)."""
+        self.opened = None
+        self._show_details()
+
+    def _load_details(self, code: str, *, open_record: bool = False) -> DossierView | None:
         try:
-            view = self.counter.dossier(code)
+            view = self.counter.open_record(code) if open_record else self.counter.dossier(code)
         except DomainError as exc:
             self.warn(exc)
             return None
+        if open_record:
+            self.opened = view.code
+        elif self.opened != view.code:
+            self.opened = None  # another dossier selected: the opened one is closed
         self.current = view
         self.current_actions = self.counter.store.actions_for(view.id)
         self._show_details()
@@ -564,11 +581,14 @@ class DossiersView(QWidget):
         row, state = view.row, view.state
         self.detail_title.setText(f"Hồ sơ {view.code}" + (f"  ·  mã cấp trên {row.official_code}"
                                                           if row.official_code else ""))
+        full = self.opened == view.code
         who = [row.applicant_name]
         if row.applicant_id_number:
-            who.append(f"CCCD {mask(row.applicant_id_number)}")
+            who.append(f"CCCD {row.applicant_id_number if full else mask_id_number(row.applicant_id_number)}")
         if row.applicant_phone:
-            who.append(f"ĐT {row.applicant_phone}")
+            who.append(f"ĐT {row.applicant_phone if full else mask_phone(row.applicant_phone)}")
+        self.open_button.setEnabled(not full)
+        self.open_button.setText("Đang xem đầy đủ thông tin" if full else "Xem đầy đủ thông tin (Enter)")
         self.detail_fields["applicant"].setText(" · ".join(who))
         self.detail_fields["procedure"].setText(view.procedure.name if view.procedure else row.procedure_code)
         status = STATUS_LABELS.get(view.status, view.status)
@@ -671,8 +691,8 @@ class DossiersView(QWidget):
         code = self.model.code_at(row)
         if not code:
             return
-        if not self.current or self.current.code != code:
-            self._load_details(code)
+        if self._load_details(code, open_record=True) is None:
+            return
         for action in ACTIONS:  # straight to the first thing the clerk can do with it
             if self.buttons[action.key].isEnabled():
                 self.buttons[action.key].setFocus(Qt.TabFocusReason)
@@ -861,7 +881,11 @@ class DossiersView(QWidget):
 
         if self.preview is not None:
             self.preview.close()
-        self.preview = PdfPreviewDialog([p for _f, p in rendered], self.printer, self, on_print=record)
+        def saved(paper: Paper, path) -> None:
+            self.counter.log_export("paper", path, detail={"dossier": key, "form": form_of[id(paper)]})
+
+        self.preview = PdfPreviewDialog([p for _f, p in rendered], self.printer, self, on_print=record,
+                                        on_save=saved)
         self.preview.resize(860, max(600, min(1000, (self.window().height() or 900) - 40)))
         self.preview.open()
         return self.preview

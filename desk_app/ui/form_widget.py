@@ -261,6 +261,10 @@ class TemplateForm(QWidget):
             return raw == bool(default)
         return raw == _as_text(default)
 
+    def is_blank(self) -> bool:
+        """Nothing typed or filled in: every field blank or still its untouched default."""
+        return all(self._is_empty(f.id) for f in self.template.fields)
+
     def set_values(self, values: Mapping[str, Any], *, only_empty: bool = False) -> None:
         """Fill fields from a draft or a known citizen. Unknown keys are ignored. With
         ``only_empty`` a field the clerk has filled is left alone (a default still untouched

@@ -34,6 +34,7 @@ from ..models.errors import DomainError
 from ..models.forms import FormCheck, FormTemplate, split_applicant
 from ..models.intake import PAPER_KIND_LABELS
 from ..models.journal import new_id
+from ..models.privacy import mask_id_number, mask_phone
 from ..models.validation import format_date
 from ..printing.papers import Paper, Papers
 from .form_widget import TemplateForm
@@ -89,6 +90,7 @@ class IntakeView(QWidget):
         self.last_view: DossierView | None = None
         self.survey_dialog: SurveyDialog | None = None
         self._draft_timer = QTimer(self, singleShot=True, interval=400, timeout=self.save_draft)
+        self._dirty = False  # typed since the procedure was chosen or the dossier saved
 
         self.procedure_search = QLineEdit(objectName="procedure_search")
         self.procedure_search.setPlaceholderText("Thủ tục: gõ tên (không cần dấu) hoặc mã — F2")
@@ -192,6 +194,7 @@ class IntakeView(QWidget):
             return
         self.procedure, self.template = proc, template
         self._clear_forms()
+        self._dirty = False
         has_applicant = any(f.id.startswith("applicant.") for f in template.fields)
         if not has_applicant:
             self.applicant_form = self._form_for(self.counter.templates.latest(APPLICANT_FRAGMENT))
@@ -247,12 +250,13 @@ class IntakeView(QWidget):
     # -- citizen ----------------------------------------------------------------------------
     def lookup_citizen(self, text: str) -> None:
         """A returning citizen is found by CCCD, phone or name; nobody types them twice."""
-        rows = self.counter.store.search_citizens(text, limit=20)
+        rows = self.counter.search_citizens(text, limit=20)
         self.citizen_results.clear()
-        for row in rows:
+        for row in rows:  # masked: the full values show only once the clerk picks the citizen
             born = format_date(date.fromisoformat(row["birth_date"])) if row["birth_date"] else ""
-            masked = (row["id_number"][:4] + "******" + row["id_number"][-2:]) if row["id_number"] else "—"
-            item = QListWidgetItem(f"{row['full_name']}  {born}  CCCD {masked}  {row['phone'] or ''}")
+            masked = mask_id_number(row["id_number"]) if row["id_number"] else "—"
+            phone = f"  ĐT {mask_phone(row['phone'])}" if row["phone"] else ""
+            item = QListWidgetItem(f"{row['full_name']}  {born}  CCCD {masked}{phone}")
             item.setData(Qt.UserRole, row["id"])
             self.citizen_results.addItem(item)
         if len(rows) == 1:
@@ -265,7 +269,11 @@ class IntakeView(QWidget):
             self._focus_form()
 
     def fill_citizen(self, citizen_id: str) -> None:
-        row = self.counter.store.find_citizen(citizen_id=citizen_id)
+        try:
+            row = self.counter.open_citizen(citizen_id)  # the full record: logged as a view
+        except DomainError as exc:
+            warn(self, exc.message)
+            return
         if row is None:
             return
         known = {f"applicant.{k}": row[k] for k in ("full_name", "id_number", "phone", "email", "address") if row.get(k)}
@@ -433,6 +441,7 @@ class IntakeView(QWidget):
 
     def _saved(self, view: DossierView, forms: list[str]) -> None:
         self.last_view = view
+        self._dirty = False
         self._draft_timer.stop()  # the dossier is saved: a pending draft save would resurrect it
         self.counter.discard_draft(self.draft_id)
         self.draft_id = new_id()
@@ -457,7 +466,10 @@ class IntakeView(QWidget):
                                       template_version=paper.template.version)
 
         if self.preview:
-            PdfPreviewDialog([p for _, p in papers], self.printer, self, on_print=record).exec()
+            def saved(paper: Paper, path) -> None:
+                self.counter.log_export("paper", path, detail={"dossier": code, "form": by_paper[id(paper)]})
+
+            PdfPreviewDialog([p for _, p in papers], self.printer, self, on_print=record, on_save=saved).exec()
             return
         for _, paper in papers:
             try:
@@ -469,6 +481,7 @@ class IntakeView(QWidget):
 
     # -- drafts -----------------------------------------------------------------------------
     def _schedule_draft(self, *_: Any) -> None:
+        self._dirty = True
         self._draft_timer.start()
 
     def save_draft(self) -> None:
@@ -480,6 +493,14 @@ class IntakeView(QWidget):
         self.counter.save_draft(self.draft_id, procedure_code=self.procedure.code,
                                 template=(self.template.id, self.template.version), values=values,
                                 papers=self.ticked_papers())
+
+    def has_unsaved_form(self) -> bool:
+        """A procedure chosen and something typed that is not yet a dossier (it lives as a draft)."""
+        if self.procedure is None or self.template is None:
+            return False
+        if not self._dirty:  # what shows is the dossier just saved, or nothing typed yet
+            return False
+        return any(form is not None and not form.is_blank() for form in (self.applicant_form, self.form))
 
     def shutdown(self) -> None:
         """Before the database closes: save what is pending, start no timer after."""
@@ -494,6 +515,7 @@ class IntakeView(QWidget):
 
     def reset(self) -> None:
         self._draft_timer.stop()
+        self._dirty = False
         self.procedure = self.template = None
         self._clear_forms()
         self.papers.clear()

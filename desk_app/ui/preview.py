@@ -230,13 +230,15 @@ class PdfPreviewDialog(QDialog):
     """The papers exactly as they will print; print them all in one step, or save one as PDF."""
 
     def __init__(self, papers: Sequence[Paper] | Paper, backend: PrinterBackend, parent: QWidget | None = None,
-                 *, on_print: Callable[[Paper], object] | None = None) -> None:
+                 *, on_print: Callable[[Paper], object] | None = None,
+                 on_save: Callable[[Paper, Path], object] | None = None) -> None:
         super().__init__(parent)
         self.papers: list[Paper] = [papers] if isinstance(papers, Paper) else list(papers)
         if not self.papers:
             raise DomainError("Không có giấy tờ nào để xem trước.", code="nothing_to_print")
         self.backend = backend
         self.on_print = on_print
+        self.on_save = on_save  # a saved PDF leaves the database: the access log records it
         self.printed: list[Paper] = []
         titles = [paper_title(p) for p in self.papers]
         self.setWindowTitle(" + ".join(titles))
@@ -326,4 +328,9 @@ class PdfPreviewDialog(QDialog):
         except OSError as exc:
             QMessageBox.warning(self, "Không lưu được", f"Không lưu được tệp {target}: {exc.strerror or exc}.")
             return None
+        if self.on_save is not None:
+            try:
+                self.on_save(paper, target)
+            except DomainError as exc:
+                QMessageBox.warning(self, "Không ghi được nhật ký truy cập", exc.message)
         return target
