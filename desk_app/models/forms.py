@@ -168,8 +168,14 @@ class FormTemplate:
         return out
 
 
+def _lines(text: str) -> list[str]:
+    """TOML's lines: only LF (or CRLF) ends one; str.splitlines would also split on U+0085 and
+    other separators a value may hold, and the line numbers would drift."""
+    return text.replace("\r\n", "\n").split("\n")
+
+
 def _line_of(text: str, needle: str, start_line: int = 1) -> int | None:
-    lines = text.splitlines()
+    lines = _lines(text)
     for number in range(max(1, start_line), len(lines) + 1):
         if needle in lines[number - 1]:
             return number
@@ -178,7 +184,7 @@ def _line_of(text: str, needle: str, start_line: int = 1) -> int | None:
 
 def _table_lines(text: str, table: str) -> list[int]:
     """Line numbers where each ``[[table]]`` entry starts."""
-    return [i for i, line in enumerate(text.splitlines(), start=1) if line.strip() == f"[[{table}]]"]
+    return [i for i, line in enumerate(_lines(text), start=1) if line.strip() == f"[[{table}]]"]
 
 
 def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
@@ -188,6 +194,8 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        if line is None and "end of document" in str(exc):
+            line = len(_lines(text))
         raise TemplateError(source, line, f"cú pháp TOML sai ({exc}).") from None
 
     def fail(message: str, needle: str | None = None, start: int = 1) -> None:
