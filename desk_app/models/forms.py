@@ -274,7 +274,9 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
         line = block_lines[index] if index < len(block_lines) else None
         btype = raw.get("type")
         if btype not in BLOCK_TYPES:
-            raise TemplateError(source, _line_of(text, "type", line or 1) if line else None, f"khối có kiểu không biết “{btype}” (dùng: {', '.join(BLOCK_TYPES)}).")
+            # no "type" line below the last block's header: name the header itself
+            where = (_line_of(text, "type", line) or line) if line else None
+            raise TemplateError(source, where, f"khối có kiểu không biết “{btype}” (dùng: {', '.join(BLOCK_TYPES)}).")
         _check_placeholders(raw, known, source, text, line)
         when = raw.get("when")
         if when is not None and not (when in known or _in_schema(when)):
