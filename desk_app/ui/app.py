@@ -118,6 +118,9 @@ class MainWindow(QMainWindow):
         # leaders only: the menu is not even there for a clerk without the right
         self.leader_menu = self.menuBar().addMenu("Lãnh đạo")
         self.leader_menu.addAction("Nhật ký truy cập…", self.show_access_log)
+        self.leader_menu.addAction("Hủy dữ liệu hết thời hạn lưu trữ…", self.show_retention)
+        self.leader_menu.addAction("Sự cố dữ liệu cá nhân (báo cáo trong 72 giờ)…", self.show_incidents)
+        self.leader_dialogs: list[QDialog] = []
         self.access_log_dialog = None
         self._update_rights()
         QShortcut(QKeySequence("F9"), self, activated=self.sync_now)
@@ -268,6 +271,32 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def show_retention(self):
+        from .retention import RetentionDialog
+
+        return self._leader_dialog(RetentionDialog, "Hủy dữ liệu cá nhân")
+
+    def show_incidents(self):
+        from .incidents import IncidentsDialog
+
+        return self._leader_dialog(IncidentsDialog, "Sự cố dữ liệu cá nhân")
+
+    def _leader_dialog(self, cls, title: str):
+        try:
+            dialog = cls(self.counter, self)
+        except DomainError as exc:  # the dialogs check the right themselves
+            QMessageBox.warning(self, title, exc.message)
+            return None
+        self.leader_dialogs.append(dialog)
+        dialog.show()
+        return dialog
+
+    def _close_leader_dialogs(self) -> None:
+        """At the lock: the next clerk logging in must not find a leader's screen open."""
+        for dialog in self.leader_dialogs:
+            dialog.close()
+        self.leader_dialogs = []
+
     def lock(self) -> None:
         """Idle or Ctrl+L: nothing shows until a clerk logs in again (the same or another)."""
         self.intake.save_draft()
@@ -275,6 +304,7 @@ class MainWindow(QMainWindow):
         self.counter.logout()
         self.dossiers.close_record()  # full personal data shows again only after a logged view
         self._update_rights()
+        self._close_leader_dialogs()
         self.centralWidget().setVisible(False)
         dialog = LoginDialog(self.counter, self)
         if previous:
