@@ -91,7 +91,11 @@ def main() -> int:
     window.intake.shutdown()
     counts = counter.store.counts()
     counter.close()
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     print(f"Database: {args.db.name}, {counts['dossiers']} dossiers; window open in {opened:.0f} ms")
+    print(f"Peak memory (RSS) of the app after these actions: {rss:.0f} MB (goal < 250 MB)")
     print(f"{'action':44} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, n, p50, p95, worst in table:
         print(f"{label:44} {n:4d} {p50:8.1f} {p95:8.1f} {worst:8.1f}")
