@@ -203,7 +203,7 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
 
     @app.get("/api/v1/actions", response_model=PullResponse, tags=["sync"], responses=ERROR_RESPONSES)
     def pull_actions(request: Request, credentials: Bearer,
-                     after: int = Query(0, ge=0, description="the last server_seq already held"),
+                     after: int = Query(0, ge=0, le=2**63 - 1, description="the last server_seq already held"),  # a BIGINT
                      limit: int = Query(MAX_BATCH, ge=1, le=MAX_BATCH)) -> Response:
         who = principal(request, credentials)
         body = service.pull(db, who, after, limit)
