@@ -198,13 +198,14 @@ def soak(kills: int, seed: int, workdir: Path) -> int:
     _kill_at_random(worker_proc, rng, 0.0, 0.1)
     print(f"server: {kills} district servers killed during pushes")
 
-    # drain and count: the backoff the kills caused is not what is measured here
+    # drain and count: the backoff the kills caused is not what is measured here, so each try
+    # clears it (a clerk's "Đồng bộ ngay" after the network is back)
     from desk_app.storage.db import connect
 
-    conn = connect(db)
-    conn.execute("UPDATE outbox SET next_attempt_at = NULL")
-    conn.close()
-    for _ in range(50):
+    for _ in range(60):
+        conn = connect(db)
+        conn.execute("UPDATE outbox SET next_attempt_at = NULL")
+        conn.close()
         result = _run(sys.executable, "-m", "desk_app", "sync", "--db", str(db), "--once", timeout=300)
         counter = Counter.open(db)
         left = counter.store.outbox_count()
@@ -212,6 +213,7 @@ def soak(kills: int, seed: int, workdir: Path) -> int:
         counter.close()
         if left == 0:
             break
+        time.sleep(0.5)
     stats = json.loads(_run(sys.executable, "-m", "desk_district", "stats", "--db", district_db, "--ward", WARD,
                             "--json").stdout)
     server.stop()
@@ -219,6 +221,10 @@ def soak(kills: int, seed: int, workdir: Path) -> int:
     exact = held == local and left == 0
     if not exact:
         failed_server += 1
+        conn = connect(db)
+        states = conn.execute("SELECT state, count(*), max(last_error) FROM outbox GROUP BY state").fetchall()
+        conn.close()
+        print(f"outbox by state (state, count, a last error): {states}; last sync: {result.stdout.strip()[-300:]}")
     problems = _check_desk(db, ledger)
     print(f"district holds {held} actions, the counter made {local}, outbox left {left}: "
           f"{'exactly once' if exact else 'MISMATCH'}; final check: {problems or 'ok'}")
