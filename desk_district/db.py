@@ -2,8 +2,10 @@
 
 SQLite (the default, ``sqlite:///district.sqlite3``) runs in WAL mode with
 ``synchronous=FULL`` (a receipt already printed must never point to an action the
-server lost) and every write transaction is ``BEGIN IMMEDIATE`` behind a process-wide
-lock, so writers queue instead of failing with "database is locked".
+server lost) and every write transaction is ``BEGIN IMMEDIATE`` behind one writer lock:
+a lock of the process, then an ``flock`` of ``<file>-lock`` shared by every process on the
+file (``serve --workers N``, the CLI), so writers queue instead of failing with "database
+is locked" or polling.
 
 PostgreSQL (``postgresql+psycopg://user:pass@host/db``) uses row locks taken in one fixed
 order (ward, chain head, dossiers by id, device) and ``INSERT ... ON CONFLICT DO NOTHING``;
@@ -26,6 +28,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -226,13 +233,64 @@ def normalise_url(url: str) -> str:
     return url
 
 
-_sqlite_locks: dict[str, threading.Lock] = {}
+class _Pending:
+    """One ``Database.write`` waiting for its turn; the writer that runs it fills in the outcome."""
+
+    __slots__ = ("fn", "done", "result", "error")
+
+    def __init__(self, fn: Callable[[Connection], Any]) -> None:
+        self.fn = fn
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class _WriterLock:
+    """One SQLite writer at a time. Threads of a process queue on a lock; processes on an flock of
+    ``<file>-lock`` (kept open). Both wake the next writer as soon as the last one is done, where
+    SQLite's own busy timeout polls with sleeps that grow to 100 ms. The writes waiting meanwhile
+    are queued here, so that the next writer can commit them together (``Database.write``)."""
+
+    def __init__(self, lock_file: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        if lock_file is not None and fcntl is not None:  # no flock on Windows: one process there
+            self._fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        self._queue: list[_Pending] = []
+        self._queue_guard = threading.Lock()
+
+    def enqueue(self, item: _Pending) -> None:
+        with self._queue_guard:
+            self._queue.append(item)
+
+    def take(self, most: int) -> list[_Pending]:
+        with self._queue_guard:
+            group, self._queue = self._queue[:most], self._queue[most:]
+            return group
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._fd is None:
+                yield
+                return
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_sqlite_locks: dict[str, _WriterLock] = {}
 _sqlite_locks_guard = threading.Lock()
 
 
-def _process_lock(key: str) -> threading.Lock:
+def _process_lock(key: str, lock_file: str | None) -> _WriterLock:
     with _sqlite_locks_guard:
-        return _sqlite_locks.setdefault(key, threading.Lock())
+        found = _sqlite_locks.get(key)
+        if found is None:
+            found = _sqlite_locks[key] = _WriterLock(lock_file)
+        return found
 
 
 _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialisation failure, lock not available
@@ -246,9 +304,17 @@ def _retryable(exc: DBAPIError) -> bool:
     return "database is locked" in str(orig or exc).lower()
 
 
+GROUP_MOST = 64  # writes committed together on SQLite, at most
+
+
+class _RolledBack(Exception):
+    """A write alone in its transaction failed: roll the transaction back, hand its error over."""
+
+
 class Database:
-    """The engine plus the one way to write: ``db.write(fn)`` runs ``fn(conn)`` in a single
-    transaction, serialised on SQLite and retried on PostgreSQL deadlocks."""
+    """The engine plus the one way to write: ``db.write(fn)`` runs ``fn(conn)`` atomically and
+    returns once it is committed: serialised and committed in groups on SQLite, retried on
+    PostgreSQL deadlocks."""
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
@@ -265,7 +331,9 @@ class Database:
             else:
                 kwargs.update(pool_size=8, max_overflow=32, pool_timeout=60)
             self.engine: Engine = sa.create_engine(parsed, **kwargs)
-            self._lock = _process_lock(str(Path(database).resolve()) if not memory else f"mem:{id(self)}")
+            path = str(Path(database).expanduser().resolve()) if not memory else None
+            self._lock: _WriterLock | None = _process_lock(path or f"mem:{id(self)}",
+                                                           f"{path}-lock" if path else None)
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         elif self.backend == "postgresql":
@@ -304,12 +372,28 @@ class Database:
                 yield conn
 
     def write(self, fn: Callable[[Connection], T], *, attempts: int = 5) -> T:
+        if self._lock is None:
+            return self._write_alone(fn, attempts)
+        # SQLite: whoever gets the writer runs every write queued meanwhile in one transaction, each
+        # in its own savepoint, and commits once. Under load a commit each (a disk flush and a turn
+        # of the single writer) was the bottleneck: 570 commits took 3.8 s of 6.4 s with 200
+        # counters at once (measured). Every caller still returns only once its write is committed.
+        item = _Pending(fn)
+        self._lock.enqueue(item)
+        with self._lock.hold():
+            if not item.done:
+                self._write_group(self._lock.take(GROUP_MOST), attempts)
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def _write_alone(self, fn: Callable[[Connection], T], attempts: int) -> T:
         for attempt in range(1, attempts + 1):
             try:
-                if self._lock is not None:
-                    with self._lock:
-                        return self._write_once(fn)
-                return self._write_once(fn)
+                with self.engine.connect() as conn:
+                    conn = conn.execution_options(desk_write=True)
+                    with conn.begin():
+                        return fn(conn)
             except (OperationalError, DBAPIError) as exc:
                 if attempt == attempts or not _retryable(exc):
                     raise
@@ -317,11 +401,50 @@ class Database:
                 time.sleep(0.02 * 2 ** attempt)
         raise AssertionError("unreachable")
 
-    def _write_once(self, fn: Callable[[Connection], T]) -> T:
+    def _write_group(self, group: list[_Pending], attempts: int) -> None:
+        try:
+            for attempt in range(1, attempts + 1):
+                try:
+                    self._commit_group(group)
+                    return
+                except (OperationalError, DBAPIError) as exc:
+                    if attempt == attempts or not _retryable(exc):
+                        for item in group:  # nothing of the group was committed
+                            item.error = exc
+                        return
+                    log.warning("write retried after %s (attempt %d)", type(exc.orig).__name__, attempt)
+                    time.sleep(0.02 * 2 ** attempt)
+        except BaseException as exc:
+            for item in group:
+                item.error = exc
+            raise
+        finally:
+            for item in group:
+                item.done = True
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        for item in group:
+            item.result, item.error = None, None
         with self.engine.connect() as conn:
             conn = conn.execution_options(desk_write=True)
-            with conn.begin():
-                return fn(conn)
+            try:
+                with conn.begin():
+                    for item in group:
+                        savepoint = conn.begin_nested() if len(group) > 1 else None
+                        try:
+                            item.result = item.fn(conn)
+                        except Exception as exc:
+                            if isinstance(exc, DBAPIError) and _retryable(exc):
+                                raise  # the whole group again
+                            item.error = exc
+                            if savepoint is None:
+                                raise _RolledBack() from exc
+                            savepoint.rollback()
+                        else:
+                            if savepoint is not None:
+                                savepoint.commit()
+            except _RolledBack:
+                pass
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
