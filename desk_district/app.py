@@ -8,11 +8,14 @@ never a traceback. Each request is written to ``access_log`` (who, which route, 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Annotated, Any, AsyncIterator, Callable
 
+import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -90,9 +93,32 @@ def _utcnow() -> datetime:
     return service.utcnow()
 
 
-def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+DEFAULT_THREADS = 8
+WORKER_DB_ENV = "DESK_DISTRICT_WORKER_DB"  # set by `desk-district serve --workers N` for its worker processes
+WORKER_THREADS_ENV = "DESK_DISTRICT_WORKER_THREADS"
+SWITCH_INTERVAL = 0.001
+
+
+def tune_process() -> None:
+    """For a process that serves: the thread holding SQLite's writer gets the interpreter back
+    after each statement within 1 ms instead of 5 (Python's default switch interval)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``desk-district serve --workers N``."""
+    url = os.environ.get(WORKER_DB_ENV)
+    if not url:
+        raise RuntimeError(f"{WORKER_DB_ENV} is not set: start the server with `desk-district serve`.")
+    tune_process()
+    return create_app(url, threads=int(os.environ.get(WORKER_THREADS_ENV) or DEFAULT_THREADS))
+
+
+def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None,
+               threads: int = DEFAULT_THREADS) -> FastAPI:
     """The district server on ``database_url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
-    The schema is created if missing. ``clock`` (aware datetimes) is for tests."""
+    The schema is created if missing. ``clock`` (aware datetimes) is for tests; ``threads``: the
+    worker threads the endpoints run on."""
     db = Database(database_url)
     db.create_schema()
     source = clock or _utcnow
@@ -105,6 +131,10 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The endpoints' worker threads (anyio's default is 40). Python runs one at a time and SQLite
+        # has one writer: with 40, the thread holding the writer kept waiting for its turn among the
+        # others (200 counters at once: push p99 1.4 s with 40 threads, 0.9-1.1 s with 8, measured).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         bookkeeper.close()
         db.dispose()

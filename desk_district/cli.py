@@ -1,6 +1,7 @@
 """``desk-district``: serve the district server and administer it.
 
-    desk-district serve [--db URL] [--host 127.0.0.1] [--port 8780] [--certfile F --keyfile F]
+    desk-district serve [--db URL] [--host 127.0.0.1] [--port 8780] [--workers 1] [--threads 8]
+                        [--keep-alive 30] [--certfile F --keyfile F]
     desk-district enroll --ward CODE --counter N [--ward-name NAME]   (code alone on the last line)
     desk-district revoke --ward CODE --counter N
     desk-district stats --ward CODE [--json]
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -25,6 +27,11 @@ from .db import Database, default_database_url
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8780
+# uvicorn's own 5 s closes a counter's connection while it applies what it pulled, and a request
+# sent on it just then fails ("Server disconnected"): seen with 200 counters at once.
+DEFAULT_KEEP_ALIVE = 30
+DEFAULT_THREADS = 8  # desk_district.app.DEFAULT_THREADS, without importing FastAPI for the other commands
+MAX_WORKERS = 32
 
 
 class CliError(Exception):
@@ -45,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--certfile", help="chứng chỉ TLS (PEM) để chạy HTTPS")
     serve.add_argument("--keyfile", help="khóa riêng của chứng chỉ TLS (PEM)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="số tiến trình phục vụ (mặc định 1; đặt bằng số lõi CPU của máy chủ)")
+    serve.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                       help=f"số luồng xử lý của mỗi tiến trình (mặc định {DEFAULT_THREADS})")
+    serve.add_argument("--keep-alive", type=int, default=DEFAULT_KEEP_ALIVE, metavar="SECONDS",
+                       help=f"giữ kết nối rảnh bao nhiêu giây (mặc định {DEFAULT_KEEP_ALIVE})")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
     enroll = sub.add_parser("enroll", parents=[common], help="tạo mã đăng ký dùng một lần cho một quầy")
@@ -93,19 +106,37 @@ def _open(url: str) -> Database:
 def cmd_serve(args: argparse.Namespace, url: str) -> int:
     import uvicorn
 
-    from .app import create_app
+    from .app import WORKER_DB_ENV, WORKER_THREADS_ENV, create_app, tune_process
 
     if bool(args.certfile) != bool(args.keyfile):
         raise CliError("Phải ghi cả --certfile và --keyfile để chạy HTTPS.")
     for path in (args.certfile, args.keyfile):
         if path and not Path(path).is_file():
             raise CliError(f"Không tìm thấy tệp {path}.")
-    app = create_app(url)
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise CliError(f"Số tiến trình (--workers) phải từ 1 đến {MAX_WORKERS}.")
+    if not 1 <= args.threads <= 256:
+        raise CliError("Số luồng (--threads) phải từ 1 đến 256.")
+    if not 1 <= args.keep_alive <= 3600:
+        raise CliError("Thời gian giữ kết nối (--keep-alive) phải từ 1 đến 3600 giây.")
+    options = dict(host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
+                   log_level=args.log_level, proxy_headers=True, server_header=False,
+                   timeout_keep_alive=args.keep_alive)
+    if args.workers == 1:
+        tune_process()
+        target: Any = create_app(url, threads=args.threads)
+    else:
+        # each worker process builds its own app (``app_from_environment``) from the URL passed in
+        # the environment; the schema is created here, once, before they start
+        _open(url).dispose()
+        os.environ[WORKER_DB_ENV] = url
+        os.environ[WORKER_THREADS_ENV] = str(args.threads)
+        target = "desk_district.app:app_from_environment"
+        options.update(workers=args.workers, factory=True)
     scheme = "https" if args.certfile else "http"
-    print(f"Máy chủ đồng bộ chạy tại {scheme}://{args.host}:{args.port}/ (cơ sở dữ liệu: {_safe(url)})",
-          flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.certfile, ssl_keyfile=args.keyfile,
-                log_level=args.log_level, proxy_headers=True, server_header=False)
+    print(f"Máy chủ đồng bộ chạy tại {scheme}://{args.host}:{args.port}/ (cơ sở dữ liệu: {_safe(url)}, "
+          f"{args.workers} tiến trình)", flush=True)
+    uvicorn.run(target, **options)
     return 0
 
 

@@ -94,6 +94,9 @@ def test_bad_input_exits_2_with_a_vietnamese_message(tmp_path, capsys):
         (["stats", "--db", db, "--ward", "42010"], "chưa có phường/xã"),
         (["reference", "--db", db, "--load", str(tmp_path / "missing.json")], "Không đọc được"),
         (["serve", "--db", db, "--certfile", str(tmp_path / "c.pem")], "--keyfile"),
+        (["serve", "--db", db, "--workers", "0"], "--workers"),
+        (["serve", "--db", db, "--threads", "0"], "--threads"),
+        (["serve", "--db", db, "--keep-alive", "0"], "--keep-alive"),
     ]:
         rc, _, err = cli(capsys, *args)
         assert rc == 2 and err.startswith("Lỗi: ") and words in err, (args, err)
@@ -186,3 +189,87 @@ def test_serve_over_https_and_the_counter_trusts_a_custom_ca(tmp_path, make_desk
     finally:
         _stop(proc)
 
+
+
+def test_serve_options_reach_uvicorn(tmp_path, monkeypatch, capsys):
+    import uvicorn
+
+    seen = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: seen.append((target, options)))
+    monkeypatch.setattr(sys, "setswitchinterval", lambda value: seen.append(("switch", value)) and None)
+    db = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    assert cli(capsys, "serve", "--db", db)[0] == 0
+    assert cli(capsys, "serve", "--db", db, "--workers", "3", "--threads", "4", "--keep-alive", "9")[0] == 0
+    (_, interval), (app, one), (factory, three) = seen  # this process serves: 1 ms switch interval
+    assert interval == 0.001 and one["timeout_keep_alive"] == 30 and "workers" not in one  # defaults: 1 process, 30 s
+    assert factory == "desk_district.app:app_from_environment" and three["factory"] is True
+    assert (three["workers"], three["timeout_keep_alive"]) == (3, 9)
+    assert os.environ["DESK_DISTRICT_WORKER_DB"] == db and os.environ["DESK_DISTRICT_WORKER_THREADS"] == "4"
+    monkeypatch.delenv("DESK_DISTRICT_WORKER_DB")
+    monkeypatch.delenv("DESK_DISTRICT_WORKER_THREADS")
+
+
+def test_serve_with_two_worker_processes_stores_every_action_once(backend, tmp_path):
+    """Two processes answering one district (on SQLite they take turns as the writer): 12 counters
+    push at once, each batch twice, and every action is stored exactly once, in chain order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sqlalchemy as sa
+
+    from desk_app.models.journal import Action, verify_chain
+    from desk_district import service
+    from desk_district.db import Database, actions
+
+    from .test_push_batches import _journal
+
+    url = backend.new_url()
+    db = Database(url)
+    db.create_schema()
+    port = _port()
+    proc = _serve(url, port, "--workers", "2")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert _wait(proc, f"{base}/api/v1/health").status_code == 200
+        units = []
+        for i in range(12):
+            ward, counter = f"4{i % 3}010", i // 3 + 1
+            code, _ = service.create_enrollment_code(db, ward, counter, ward_name=f"Phường {ward}")
+            units.append((ward, counter, code, service.new_id()))
+
+        def work(unit):
+            ward, counter, code, device_id = unit
+            with httpx.Client(base_url=base, timeout=60) as http:
+                token = http.post("/api/v1/enroll", json={"ward_code": ward, "counter": counter, "code": code,
+                                                          "device_id": device_id}).json()["device_token"]
+                journal = [a for d in range(3) for a in _journal(device_id, ward, counter, service.new_id())]
+                journal = _rechain(journal)
+                http.headers["Authorization"] = f"Bearer {token}"
+                replies = [http.post("/api/v1/actions", json={"device_id": device_id, "actions": batch})
+                           for batch in (journal[:4], journal, journal)]
+                return [[r["status"] for r in reply.json()["results"]] for reply in replies]
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            statuses = list(pool.map(work, units))
+        for got in statuses:
+            assert got == [["stored"] * 4, ["duplicate"] * 4 + ["stored"] * 5, ["duplicate"] * 9], got
+        with db.read() as conn:
+            rows = conn.execute(sa.select(actions.c.device_id, actions.c.content).order_by(actions.c.server_seq)).all()
+        assert len(rows) == 12 * 9
+        for *_, device_id in units:
+            chain = [Action.from_dict(json.loads(r.content)) for r in rows if r.device_id == device_id]
+            assert len(chain) == 9 and verify_chain(chain) == []
+    finally:
+        _stop(proc)
+        db.dispose()
+    assert proc.returncode == 0
+
+
+def _rechain(journal: list[dict]) -> list[dict]:
+    from desk_app.models.journal import GENESIS_HASH, Action, seal
+
+    out, head = [], GENESIS_HASH
+    for a in journal:
+        action = seal(Action.from_dict({**a, "prev_hash": head}), head)
+        head = action.hash
+        out.append(action.to_dict())
+    return out
