@@ -32,6 +32,8 @@ from .errors import ApiError, unauthorized
 from .overview import render_overview
 from .schemas import (
     MAX_BATCH,
+    AccessPushRequest,
+    AccessPushResponse,
     DistrictActionRequest,
     DistrictActionResponse,
     EnrollRequest,
@@ -230,6 +232,12 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
     def push_actions(request: Request, body: PushRequest, credentials: Bearer) -> dict[str, Any]:
         who = principal(request, credentials)
         return service.push(db, who, body.device_id, [a.as_dict() for a in body.actions], now())
+
+    @app.post("/api/v1/access-log", response_model=AccessPushResponse, tags=["sync"], responses=ERROR_RESPONSES)
+    def push_access_log(request: Request, body: AccessPushRequest, credentials: Bearer) -> dict[str, Any]:
+        """The counter's access log (views, prints, exports, searches by ID number), kept here too."""
+        who = principal(request, credentials)
+        return service.push_access(db, who, body.device_id, [e.model_dump() for e in body.entries], now())
 
     @app.get("/api/v1/actions", response_model=PullResponse, tags=["sync"], responses=ERROR_RESPONSES)
     def pull_actions(request: Request, credentials: Bearer,

@@ -212,6 +212,24 @@ access_log = sa.Table(
 )
 
 
+# The counters' own access logs (who opened, printed, exported or searched by ID number what),
+# kept by the district as the law asks; one row per entry, idempotent by the counter's entry id.
+counter_access = sa.Table(
+    "counter_access", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("ward_code", sa.String(8), nullable=False),
+    sa.Column("device_id", sa.String(64), nullable=False),
+    sa.Column("counter", sa.Integer, nullable=False),
+    sa.Column("clerk", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),  # the counter's time, as it recorded it
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Index("counter_access_ward_at", "ward_code", "at"),
+)
+
+
 class SchemaTooNew(RuntimeError):
     pass
 

@@ -165,3 +165,28 @@ class DistrictActionResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     server_time: datetime
+
+
+ACCESS_KINDS = ("view_record", "print", "export", "search_id")
+
+
+class AccessEntryIn(_In):
+    id: str = Field(pattern=ID_PATTERN)
+    at: str = Field(max_length=40, description="the counter's time of the access (ISO 8601)")
+    clerk: str = Field(min_length=1, max_length=64)
+    counter: int = Field(ge=1, le=99)
+    device_id: str = Field(pattern=ID_PATTERN)
+    kind: Literal["view_record", "print", "export", "search_id"]
+    subject: str = Field(default="", max_length=300, description="a dossier code, a file; never a full ID number")
+    detail: dict = Field(default_factory=dict)
+
+
+class AccessPushRequest(_In):
+    device_id: str = Field(pattern=ID_PATTERN)
+    entries: list[AccessEntryIn] = Field(max_length=MAX_BATCH)
+
+
+class AccessPushResponse(BaseModel):
+    stored: int
+    duplicates: int
+

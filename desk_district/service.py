@@ -833,3 +833,31 @@ def overview(db: Database, now: datetime) -> list[dict[str, Any]]:
             "transferred_waiting": waiting.get(code, 0), "dossiers": totals.get(code, 0),
         })
     return out
+
+
+def push_access(db: Database, principal: Principal, device_id: str, entries: Sequence[Mapping[str, Any]],
+                now: datetime) -> dict[str, int]:
+    """Store a counter's access-log entries (personal data law): once each, by entry id, for the
+    counter's own ward only."""
+    from .db import counter_access
+
+    require_device(principal)
+    if device_id != principal.device_id:
+        raise forbidden(MSG_DEVICE_MISMATCH)
+    if any(e["device_id"] != device_id for e in entries):
+        raise forbidden(MSG_DEVICE_MISMATCH)
+    rows = [{"id": e["id"], "ward_code": principal.ward_code, "device_id": device_id, "counter": e["counter"],
+             "clerk": clean_text(e["clerk"])[:64], "kind": e["kind"], "subject": clean_text(e["subject"])[:300],
+             "detail": canonical_json(e.get("detail") or {}), "at": e["at"], "received_at": now}
+            for e in entries]
+
+    def work(conn: Connection) -> dict[str, int]:
+        if not rows:
+            return {"stored": 0, "duplicates": 0}
+        before = conn.execute(sa.select(sa.func.count()).select_from(counter_access)
+                              .where(counter_access.c.id.in_([r["id"] for r in rows]))).scalar_one()
+        conn.execute(insert_ignore(conn, counter_access, ["id"]), rows)
+        return {"stored": len(rows) - before, "duplicates": before}
+
+    return db.write(work)
+
