@@ -652,10 +652,6 @@ def pull(db: Database, principal: Principal, after: int, limit: int) -> bytes:
     return f'{{"actions":[{items}],"last_seq":{last},"more":{"true" if more else "false"}}}'.encode("utf-8")
 
 
-def touch_device(db: Database, principal: Principal, now: datetime) -> None:
-    write_bookkeeping(db, [], {principal.device_id: now} if principal.device_id else {})
-
-
 # -- district actions ------------------------------------------------------------------------------
 def district_action(db: Database, principal: Principal, dossier_id: str, *, kind: str,
                     payload: Mapping[str, Any], clerk: str | None, action_id: str | None,
@@ -764,10 +760,6 @@ def access_row(*, at: datetime, method: str, route: str, status: int, principal:
                 device_id=principal.device_id if principal else None,
                 ward_code=principal.ward_code if principal else None,
                 client=(client or "")[:64] or None, duration_ms=duration_ms)
-
-
-def log_access(db: Database, **entry: Any) -> None:
-    write_bookkeeping(db, [access_row(**entry)], {})
 
 
 def write_bookkeeping(db: Database, rows: Sequence[Mapping[str, Any]], synced: Mapping[str, datetime]) -> None:
