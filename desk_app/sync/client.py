@@ -154,9 +154,15 @@ class SyncClient:
         while True:
             now = self.clock().isoformat()
             rows = list(store.query(
-                "SELECT o.seq AS outbox_seq, o.attempts, a.* FROM outbox o JOIN actions a ON a.id = o.action_id "
-                "WHERE o.state = 'pending' AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= ?) "
-                "ORDER BY a.seq LIMIT ?", [now, BATCH]))
+                "SELECT o.seq AS outbox_seq, o.attempts, o.next_attempt_at AS retry_at, a.* FROM outbox o "
+                "JOIN actions a ON a.id = o.action_id WHERE o.state = 'pending' ORDER BY a.seq LIMIT ?", [BATCH]))
+            # The journal goes in order: nothing is sent past an item still waiting for its retry,
+            # or the server would see a gap in the chain and refuse everything after it (found by
+            # scripts/crash_soak.py: a server killed mid-push left later batches parked for good).
+            ready = 0
+            while ready < len(rows) and not (rows[ready]["retry_at"] and rows[ready]["retry_at"] > now):
+                ready += 1
+            rows = rows[:ready]
             if not rows:
                 return
             ids = [r["id"] for r in rows]

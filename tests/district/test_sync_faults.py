@@ -194,3 +194,22 @@ def test_a_refused_first_action_leaves_no_dossier_behind(server, make_desk, appl
     assert service.ward_stats(server.db, "42010")["dossiers"] == 0
     assert desk.push(server, [first]).json()["results"][0]["status"] == "stored"
     assert service.ward_stats(server.db, "42010")["dossiers"] == 1
+
+
+def test_a_batch_waiting_for_its_retry_holds_back_the_ones_after_it(server, proxy, enrolled, applicant, monkeypatch):
+    """Found by the crash soak: a batch cut by a dying server waited for its retry while the next
+    cycle sent the batches after it; the server saw a gap in the chain, refused them, and they
+    were parked for good. The journal must go in order."""
+    import desk_app.sync.client as client_module
+
+    monkeypatch.setattr(client_module, "BATCH", 2)
+    desk, client = enrolled()
+    work_a_day(desk, applicant, n=3)  # 6 actions: three batches of two
+    proxy.queue("cut_request")
+    assert client.sync_once().error  # the first batch is cut: it waits for its retry
+    report = client.sync_once()  # too early for it, and so for everything behind it
+    assert (report.pushed, report.parked, report.waiting) == (0, 0, 6)
+    desk.clock.advance(hours=2)
+    retry_until_clean(desk, client)
+    assert desk.counter.store.outbox_counts().get("attention", 0) == 0  # nothing parked
+    assert_exactly_once(server, desk)
