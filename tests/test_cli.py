@@ -318,7 +318,7 @@ def test_incidents_list_and_export_with_the_72_hour_deadline(tmp_path):
     now = datetime.now(VN_TZ)
     counter.record_incident(detected_at=now - timedelta(hours=80), kind="Mất hoặc bị lấy cắp máy tính/USB",
                             description="Mất USB chứa bản quét giấy tờ", people_affected=12)
-    counter.record_incident(detected_at=now - timedelta(hours=1), kind="Tiết lộ nhầm dữ liệu",
+    counter.record_incident(detected_at=now - timedelta(hours=1, minutes=30), kind="Tiết lộ nhầm dữ liệu",
                             description="Gửi nhầm phiếu hẹn cho người khác", measures="Gọi điện thu hồi")
     counter.close()
 

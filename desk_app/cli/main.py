@@ -332,20 +332,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     period = None
     if args.kind != "listing" or args.date_from or args.date_to:
         period = parse_period(args.date_from, args.date_to)
-    from ..printing.protect import check_password, protect
-    from ..storage import keys
+    from ..printing.protect import protect
 
-    password = None
-    if args.protect or keys.is_encrypted(_db_path(args)):  # encrypted data never leaves in clear
-        password = os.environ.get("DESK_APP_EXPORT_PASSWORD") or ""
-        if not password and sys.stdin.isatty():
-            password = getpass.getpass("Mật khẩu cho tệp xuất (ít nhất 8 ký tự): ")
-            if getpass.getpass("Nhập lại mật khẩu cho tệp xuất: ") != password:
-                raise DomainError("Hai lần nhập mật khẩu không giống nhau.")
-        if not password:
-            raise DomainError("Dữ liệu của phường đã mã hóa nên tệp xuất phải có mật khẩu: đặt "
-                              "DESK_APP_EXPORT_PASSWORD hoặc nhập trong cửa sổ dòng lệnh.")
-        check_password(password)
+    password = _export_password(args)  # encrypted data never leaves in clear
     counter = _open_counter(args)
     try:
         report = Reports(counter).make(args.kind, fmt, period, dimension=args.dimension)
@@ -607,7 +596,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def _export_password(args: argparse.Namespace) -> str | None:
-    """As ``report``: a password when asked, and always when the ward's data is encrypted."""
+    """For ``report`` and ``incidents --export``: a password when asked (``--protect``), and
+    always when the ward's data is encrypted."""
     from ..printing.protect import check_password
     from ..storage import keys
 
