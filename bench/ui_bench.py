@@ -33,6 +33,9 @@ class NoPrinter:
         pass
 
 
+RAW = "--raw" in sys.argv  # each sample in the order taken (the first after start, ...)
+
+
 def measure(label: str, fn, inputs, app: QApplication, table: list) -> None:
     samples = []
     for item in inputs:
@@ -42,12 +45,15 @@ def measure(label: str, fn, inputs, app: QApplication, table: list) -> None:
         samples.append((time.perf_counter() - start) * 1000)
     s = sorted(samples)
     table.append((label, len(s), statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.95))], s[-1]))
+    if RAW:
+        print(f"{label}: " + " ".join(f"{x:.0f}" for x in samples), flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", type=Path, default=ROOT / "bench" / ".cache" / "ward-1000000.sqlite3")
     parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--raw", action="store_true", help="print every sample in the order taken")
     args = parser.parse_args()
     if not args.db.exists():
         print(f"{args.db} does not exist: run bench/core_bench.py first (it builds the database).")

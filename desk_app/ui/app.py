@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..counter import Counter
 from ..models.errors import DomainError
 from ..models.lifecycle import ACTION_LABELS
 from ..printing.fonts import register_fonts
+from ..printing.render import warm_up
 from ..storage import keys
 
 
@@ -140,6 +142,9 @@ class MainWindow(QMainWindow):
         if minutes > 0:
             QApplication.instance().installEventFilter(self)
             self.idle.start()
+        # the first receipt of the day would build the PDF font subsets (about 120 ms on the UI
+        # thread): build them on a worker thread as soon as the window is up
+        QTimer.singleShot(0, lambda: threading.Thread(target=warm_up, name="pdf-warm-up", daemon=True).start())
 
     def show_tab(self, index: int) -> None:
         """F2..F5; F5 again on Thống kê recomputes the figures."""

@@ -88,3 +88,13 @@ def test_widths_of_every_letter_match_the_font():
                 assert abs(widths[code] - rl_font.face.getCharWidth(uni)) < 1e-3  # printed with 4 decimals
                 checked += 1
     assert checked > 100
+
+
+def test_warm_up_prints_a_real_paper_with_every_face():
+    from desk_app.printing.render import warm_up
+
+    pdf = warm_up()
+    text = _text(pdf)
+    assert "Khởi động bộ in" in text and "Nguyễn Thị Ánh Tuyết" in text and "Đặng Ỷ Lan" in text
+    fonts = {str(f.get_object()["/BaseFont"]) for f in PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()}
+    assert {"/AAAAAA+Tinos", "/AAAAAA+Tinos-Bold", "/AAAAAA+Tinos-Italic"} <= fonts
