@@ -39,7 +39,7 @@ def test_writes_waiting_together_stay_atomic_one_by_one(tmp_path):
     gate = threading.Event()
 
     def hold_the_writer(conn):  # everyone else queues meanwhile: they are committed as one group
-        gate.wait(5)
+        gate.wait(60)  # released by the test once all ten are queued (a slow machine takes its time)
         conn.execute(meta.insert().values(key="first", value="1"))
         return "first"
 
@@ -52,10 +52,15 @@ def test_writes_waiting_together_stay_atomic_one_by_one(tmp_path):
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         first = pool.submit(db.write, hold_the_writer)
+        deadline = time.monotonic() + 30  # a bound: this test must fail, never hang
         while not db._lock._thread_lock.locked():  # noqa: SLF001 - the writer is taken
-            pass
+            assert time.monotonic() < deadline, "the first write never took the writer"
+            time.sleep(0.001)
         waiting = [pool.submit(one, i) for i in range(10)]
         while len(db._lock._queue) < 10:  # noqa: SLF001 - all ten queued behind the writer
+            if time.monotonic() > deadline:
+                gate.set()
+                raise AssertionError(f"only {len(db._lock._queue)} of 10 writes queued behind the writer")
             time.sleep(0.001)
         gate.set()
         assert first.result() == "first"
