@@ -10,9 +10,8 @@ from ..counter import Counter
 from ..models.errors import DomainError
 from ..models.forms import FormTemplate
 from ..models.incidents import Incident
-from ..models.text import nfc
 from .papers import Papers
-from .reports import FORMATS, HEADER_ROW, Report, _align, _font, _header_row, _preamble, _save, _widths, _workbook, \
+from .reports import FORMATS, HEADER_ROW, Report, _align, _font, _header_row, _preamble, _put_text_cell, _save, _widths, _workbook, \
     render_many
 
 TEMPLATE_ID = "so_su_co"
@@ -97,14 +96,8 @@ class IncidentLog:
         for r, item in enumerate(data["rows"], HEADER_ROW + 1):
             ws.cell(r, 1, r - HEADER_ROW).alignment = _align(horizontal="center", vertical="top")
             for col, key in enumerate(keys, 2):
-                value = item[key]
                 cell = ws.cell(r, col)
-                if isinstance(value, datetime):
-                    cell.value = value.replace(tzinfo=None)  # Vietnam time, as shown
-                    cell.number_format = "dd/mm/yyyy hh:mm"
-                elif value not in (None, ""):
-                    cell.value = nfc(value) if isinstance(value, str) else value
-                cell.alignment = _align(wrap_text=True, vertical="top")
+                _put_text_cell(cell, item[key])
                 if item["overdue"]:
                     cell.fill = red
             if item["overdue"]:

@@ -223,14 +223,7 @@ class Reports:
         for r, item in enumerate(rows, HEADER_ROW + 1):
             item = {"index": r - HEADER_ROW, **item}
             for col, (_, key) in enumerate(columns, 1):
-                value = item.get(key)
-                cell = ws.cell(r, col)
-                if isinstance(value, datetime):
-                    cell.value = value.replace(tzinfo=None)  # Vietnam time, as printed
-                    cell.number_format = "dd/mm/yyyy hh:mm"
-                elif value not in (None, ""):
-                    cell.value = nfc(value) if isinstance(value, str) else value
-                cell.alignment = _align(wrap_text=True, vertical="top")
+                _put_text_cell(ws.cell(r, col), item.get(key))
         widths = {"index": 6, "code": 24, "procedure": 40, "applicant": 24, "contact": 36, "solver": 18,
                   "received_at": 17, "due_at": 17, "returned_at": 17, "result_channel": 14, "status": 18}
         _widths(ws, [widths.get(key, 16) for _, key in columns])
@@ -377,6 +370,17 @@ def _preamble(ws: Any, ward: Mapping[str, Any], title: str, lines: Iterable[str]
         ws.cell(r, 1, nfc(line)).font = _font(italic=True)
     ws.merge_cells(f"A2:{get_column_letter(max(width, 1))}2")
     ws.cell(2, 1).alignment = _align(horizontal="left")
+
+
+def _put_text_cell(cell: Any, value: Any) -> None:
+    """A list cell: a date-time as a real one (Vietnam time, as printed), text in NFC, blank
+    left empty; wrapped, top-aligned."""
+    if isinstance(value, datetime):
+        cell.value = value.replace(tzinfo=None)
+        cell.number_format = "dd/mm/yyyy hh:mm"
+    elif value not in (None, ""):
+        cell.value = nfc(value) if isinstance(value, str) else value
+    cell.alignment = _align(wrap_text=True, vertical="top")
 
 
 def _header_row(ws: Any, row: int, headers: Sequence[str]) -> None:
