@@ -155,7 +155,7 @@ class SyncClient:
             now = self.clock().isoformat()
             rows = list(store.query(
                 "SELECT o.seq AS outbox_seq, o.attempts, o.next_attempt_at AS retry_at, a.* FROM outbox o "
-                "JOIN actions a ON a.id = o.action_id WHERE o.state = 'pending' ORDER BY a.seq LIMIT ?", [BATCH]))
+                "JOIN actions a ON a.id = o.action_id WHERE o.state = 'pending' ORDER BY o.seq LIMIT ?", [BATCH]))
             # The journal goes in order: nothing is sent past an item still waiting for its retry,
             # or the server would see a gap in the chain and refuse everything after it (found by
             # scripts/crash_soak.py: a server killed mid-push left later batches parked for good).
