@@ -205,6 +205,11 @@ class MainWindow(QMainWindow):
                                 text or "Không có thao tác nào cần xử lý.")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        # The window's own close button (a spontaneous event) warns like Thoát in the menu;
+        # a close from code (the menu after its question, tests, shutdown) does not ask again.
+        if event.spontaneous() and not self.confirm_leave("Thoát"):
+            event.ignore()
+            return
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.intake.shutdown()
@@ -212,9 +217,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # -- sessions: warn before leaving with work pending; leader-only screens -------------------
-    def leave_warning(self) -> str | None:
+    def leave_warning(self, what: str = "Khóa màn hình") -> str | None:
         """What a clerk leaving the counter should know (None: nothing pending): actions not yet at
-        the district, a half-typed intake form, a dossier open with its full personal data."""
+        the district, a half-typed intake form, a dossier open with its full personal data.
+        ``what`` is the button that leaves (Khóa màn hình or Thoát): the question names it."""
         lines = []
         waiting = sum(self.counter.store.outbox_counts().values())
         if waiting:
@@ -230,12 +236,12 @@ class MainWindow(QMainWindow):
             lines.append(f"Hồ sơ {self.dossiers.opened} đang mở đầy đủ thông tin sẽ được đóng lại.")
         if not lines:
             return None
-        return "\n".join(["Trước khi khóa màn hình / đổi cán bộ:", *(f"• {line}" for line in lines),
-                          "", "Vẫn khóa màn hình?"])
+        before = "Trước khi thoát chương trình:" if what == "Thoát" else "Trước khi khóa màn hình / đổi cán bộ:"
+        return "\n".join([before, *(f"• {line}" for line in lines), "", f"Vẫn {what.lower()}?"])
 
     def confirm_leave(self, what: str = "Khóa màn hình") -> bool:
         """True when nothing is pending or the clerk chose to go on; False: back to work."""
-        text = self.leave_warning()
+        text = self.leave_warning(what)
         if text is None:
             return True
         box = QMessageBox(QMessageBox.Warning, "Còn việc chưa xong", text, parent=self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QMessageBox
 
@@ -212,6 +213,54 @@ def test_switching_clerk_with_pending_work_warns_and_can_go_back(qtbot, window, 
     monkeypatch.setattr(QMessageBox, "exec", answer("Khóa màn hình"))
     window.switch_clerk()
     assert locked == [True]
+
+
+class TitleBarClose(QCloseEvent):
+    """A close event as the window system sends it when the title bar's close button is clicked
+    (Qt marks those spontaneous; QWindow.close() from code is not, and PySide cannot send one)."""
+
+    def spontaneous(self) -> bool:  # noqa: D102
+        return True
+
+
+def test_the_window_close_button_warns_like_the_menu(qtbot, window, counter, dossier, monkeypatch):
+    """The title bar's close button asks the same question as Thoát in the menu; "Quay lại"
+    keeps the window and everything in it."""
+    seen: list[dict] = []
+
+    def answer(choice):
+        def fake_exec(box):
+            seen.append({"text": box.text(), "buttons": sorted(b.text() for b in box.buttons())})
+            next(b for b in box.buttons() if b.text() == choice).click()
+            return 0
+        return fake_exec
+
+    window.show()
+    qtbot.waitExposed(window)
+    monkeypatch.setattr(QMessageBox, "exec", answer("Quay lại"))
+    event = TitleBarClose()
+    window.closeEvent(event)
+    assert seen and not event.isAccepted(), "the close button would close the window without a question"
+    assert seen[0]["buttons"] == ["Quay lại", "Thoát"]
+    assert seen[0]["text"].startswith("Trước khi thoát chương trình:")
+    assert "Còn 1 thao tác chưa đồng bộ lên máy chủ huyện" in seen[0]["text"]
+    assert seen[0]["text"].endswith("Vẫn thoát?")
+    assert window.scheduler is None or window.scheduler.scheduler.running  # nothing was shut down
+
+    monkeypatch.setattr(QMessageBox, "exec", answer("Thoát"))
+    event = TitleBarClose()
+    window.closeEvent(event)
+    assert event.isAccepted() and len(seen) == 2
+
+
+def test_closing_from_code_does_not_ask(qtbot, window, counter, dossier, monkeypatch):
+    asked_texts = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked_texts.append(box.text()))
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.leave_warning() is not None  # something is pending, yet a close from code is silent
+    window.close()
+    assert asked_texts == [] and not window.isVisible()
 
 
 def test_locking_closes_the_open_record_and_keeps_the_draft(qtbot, window, counter, dossier, monkeypatch):
