@@ -35,6 +35,11 @@ def main() -> int:
         print(f"missing {db}: run bench/core_bench.py --dossiers {args.dossiers} first (builds and caches it)")
         return 1
     command = [str(args.app)] if args.app.exists() else [sys.executable, "-m", "desk_app"]
+    if args.app.exists():
+        newest = max(f.stat().st_mtime for f in (ROOT / "desk_app").rglob("*.py"))
+        if args.app.stat().st_mtime < newest:  # an old bundle may not open a newer database at all
+            print(f"note: {args.app} is older than the source in desk_app/; rebuild it with "
+                  f"bash scripts/build-bundle.sh for today's figures", flush=True)
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"), "PYTHONPATH": str(ROOT)}
     print(f"app: {' '.join(command)}  database: {db.name} ({db.stat().st_size / 2**30:.1f} GiB)")
     times = []
@@ -42,8 +47,13 @@ def main() -> int:
         for run in range(args.runs):
             mark = Path(tmp) / f"probe-{run}"
             start = time.time()
-            done = subprocess.run([*command, "--db", str(db)], env={**env, "DESK_APP_STARTUP_PROBE": str(mark)},
-                                  capture_output=True, text=True, timeout=120)
+            try:
+                done = subprocess.run([*command, "--db", str(db)], env={**env, "DESK_APP_STARTUP_PROBE": str(mark)},
+                                      capture_output=True, text=True, timeout=120)
+            except subprocess.TimeoutExpired:  # e.g. a dialog waiting for a person (an older bundle)
+                print(f"run {run + 1}: no usable login window within 120 s; is the app older than "
+                      f"the database (rebuild: bash scripts/build-bundle.sh)?")
+                return 1
             if not mark.exists():
                 print(f"run {run + 1}: no window (exit {done.returncode}): {done.stderr[-500:]}")
                 return 1

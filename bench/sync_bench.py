@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,11 +75,12 @@ class TimingTransport(httpx.HTTPTransport):
         return response
 
 
-def start_server(url: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, workdir: Path, workers: int = 1, threads: int | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    extra = ["--threads", str(threads)] if threads else []
     proc = subprocess.Popen([sys.executable, "-m", "desk_district", "serve", "--db", url, "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", str(workers)], cwd=workdir, env=env,
+                             "--port", str(port), "--workers", str(workers), *extra], cwd=workdir, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -105,8 +107,10 @@ def enroll_code(url: str, ward: str, counter: int, workdir: Path) -> str:
     return code
 
 
-def _counters_process(paths: list[Path], ready, go, out) -> None:
+def _counters_process(paths: list[Path], ready, go, out, cpus: set[int] | None = None) -> None:
     """One client process: its counters as threads, each one ``sync_once``, every request timed."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     timings: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -126,20 +130,32 @@ def _counters_process(paths: list[Path], ready, go, out) -> None:
         t.start()
     ready.wait()  # every process has its counters ready
     go.wait()  # released together
+    cpu = time.process_time()
     start.wait()
     for t in threads:
         t.join()
-    out.put((timings, errors))
+    out.put((timings, errors, time.process_time() - cpu))
 
 
-def sync_at_once(paths: list[Path], processes: int) -> tuple[list[float], list[str], float]:
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sync_at_once(paths: list[Path], processes: int,
+                 cpus: set[int] | None = None) -> tuple[list[float], list[str], float, float]:
     """Every counter syncs once, all released at the same moment; the counters are spread over
-    ``processes`` client processes (threads within each). Returns each request's time, the errors
-    and the wall time from the release to the last counter done."""
+    ``processes`` client processes (threads within each). Returns each request's time, the errors,
+    the wall time from the release to the last counter done and the CPU seconds the simulated
+    counters used from their release (their share of this machine, which the server shares)."""
     ctx = multiprocessing.get_context("spawn")
     processes = max(1, min(processes, len(paths)))
     ready, go, out = ctx.Barrier(processes + 1), ctx.Barrier(processes + 1), ctx.Queue()
-    workers = [ctx.Process(target=_counters_process, args=(paths[k::processes], ready, go, out))
+    workers = [ctx.Process(target=_counters_process, args=(paths[k::processes], ready, go, out, cpus))
                for k in range(processes)]
     for w in workers:
         w.start()
@@ -148,14 +164,35 @@ def sync_at_once(paths: list[Path], processes: int) -> tuple[list[float], list[s
     go.wait()
     timings: list[float] = []
     errors: list[str] = []
+    client_cpu = 0.0
     for _ in workers:
-        t, e = out.get()
+        t, e, c = out.get()
         timings += t
         errors += e
+        client_cpu += c
     wall = time.perf_counter() - start
     for w in workers:
         w.join()
-    return timings, errors, wall
+    return timings, errors, wall, client_cpu
+
+
+def server_durations(url: str, since: datetime, expected: int) -> list[float]:
+    """Each request's time as the server measured it (``access_log.duration_ms``, written a moment
+    after the answer), for the requests made since ``since``: the server's own share of a round
+    trip, without the wait of a simulated counter for its turn on this machine's CPU."""
+    import sqlalchemy as sa
+
+    from desk_district.db import Database, access_log
+
+    db = _DATABASES.get(url) or _DATABASES.setdefault(url, Database(url))
+    query = sa.select(access_log.c.duration_ms).where(access_log.c.at >= since, access_log.c.principal == "device")
+    deadline = time.monotonic() + 10
+    while True:
+        with db.read() as conn:
+            rows = [float(r[0]) for r in conn.execute(query) if r[0] is not None]
+        if len(rows) >= expected or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.2)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -165,7 +202,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path) -> None:
     print(f"\n== district server on {name}, {args.server_workers} worker process(es) ==", flush=True)
-    proc, base = start_server(url, tmp, args.server_workers)
+    proc, base = start_server(url, tmp, args.server_workers, args.server_threads)
     try:
         # 1. one counter, ten thousand dossiers
         path = tmp / f"big-{name}.sqlite3"
@@ -193,12 +230,31 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path)
             c.close()
             SyncClient(p, timeout=60).enroll(base, enroll_code(url, ward, counter_no, tmp))
             paths.append(p)
-        timings, errors, wall = sync_at_once(paths, args.client_processes)
-        print(f"{len(paths)} counters at once ({args.client_processes} client processes): {len(timings)} requests "
+        server_cpu = process_cpu_seconds(proc.pid)
+        released = datetime.now(timezone.utc)
+        client_cpus = None
+        if args.pin:  # the server on a core of its own, as on its own machine; the counters on the rest
+            cores = sorted(os.sched_getaffinity(0))
+            os.sched_setaffinity(proc.pid, {cores[0]})
+            client_cpus = set(cores[1:]) or {cores[0]}
+        timings, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus)
+        if server_cpu is not None:
+            server_cpu = process_cpu_seconds(proc.pid) - server_cpu
+        pinned = ", server pinned to one core" if args.pin else ""
+        print(f"{len(paths)} counters at once ({args.client_processes} client processes{pinned}): {len(timings)} requests "
               f"in {wall:.1f} s; per request "
               f"p50 {percentile(timings, .5) * 1000:.0f} ms, p95 {percentile(timings, .95) * 1000:.0f} ms, "
               f"p99 {percentile(timings, .99) * 1000:.0f} ms, max {max(timings) * 1000:.0f} ms; "
               f"errors: {len(errors)}", flush=True)
+        # Where this machine's CPU went: the server's own share against the simulated counters'
+        # (in the field each counter is its own PC; here they compete with the server).
+        inside = server_durations(url, released, len(timings))
+        if inside:
+            print(f"  inside the server (its access log: arrival to the last byte sent): "
+                  f"p50 {percentile(inside, .5):.0f} ms, p95 {percentile(inside, .95):.0f} ms, "
+                  f"p99 {percentile(inside, .99):.0f} ms, max {max(inside):.0f} ms", flush=True)
+        print(f"  CPU from the release: server {server_cpu if server_cpu is not None else float('nan'):.1f} s, "
+              f"simulated counters {client_cpu:.1f} s, over {wall:.1f} s on {os.cpu_count()} cores", flush=True)
         if errors:
             print("  first error:", errors[0])
     finally:
@@ -212,6 +268,11 @@ def main() -> int:
     parser.add_argument("--counters", type=int, default=200)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--server-workers", type=int, default=1, help="desk-district serve --workers")
+    parser.add_argument("--pin", action="store_true",
+                        help="for the 200 counters: the server alone on the first CPU core, the simulated "
+                             "counters on the others (Linux), so their work does not take the server's CPU")
+    parser.add_argument("--server-threads", type=int, default=None,
+                        help="desk-district serve --threads (default: the server's own default)")
     parser.add_argument("--client-processes", type=int, default=4,
                         help="processes the simulated counters are spread over (1: all threads of one process)")
     args = parser.parse_args()
