@@ -15,7 +15,6 @@ from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -31,6 +30,7 @@ from ..models.lifecycle import ACTION_LABELS
 from ..printing.fonts import register_fonts
 from ..printing.render import warm_up
 from ..storage import keys
+from .common import error_label, ok_cancel
 
 
 class LoginDialog(QDialog):
@@ -43,17 +43,11 @@ class LoginDialog(QDialog):
         self.password = QLineEdit()
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.Password)
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setStyleSheet("color: #b00020")
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Tên đăng nhập:", self.username)
         form.addRow("Mật khẩu:", self.password)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Đăng nhập")
-        buttons.button(QDialogButtonBox.Cancel).setText("Thoát")
-        buttons.accepted.connect(self.try_login)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel("Đăng nhập", "Thoát", self.try_login, self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -366,14 +360,8 @@ class SetupDialog(QDialog):
                 edit.setEchoMode(QLineEdit.Password)
             self.fields[key] = edit
             form.addRow(label, edit)
-        self.error = QLabel("", objectName="error")
-        self.error.setStyleSheet("color: #b00020")
-        self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Khởi tạo")
-        buttons.button(QDialogButtonBox.Cancel).setText("Thoát")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        self.error = error_label()
+        buttons = ok_cancel("Khởi tạo", "Thoát", self.submit, self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -58,6 +57,7 @@ from ..printing.papers import FORM_LABELS, Paper, Papers
 from ..models.privacy import mask_id_number, mask_phone
 from ..printing.render import render_pdf
 from ..storage.store import DossierRow
+from .common import ok_cancel
 from .preview import PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
 
@@ -210,11 +210,7 @@ class InputDialog(QDialog):
             layout.addWidget(label)
         self.form = QFormLayout()
         layout.addLayout(self.form)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.button(QDialogButtonBox.Ok).setText(ok_text)
-        self.buttons.button(QDialogButtonBox.Cancel).setText("Hủy")
-        self.buttons.accepted.connect(self._ok)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(ok_text, "Hủy", self._ok, self.reject)
         layout.addWidget(self.buttons)
 
     def add_line(self, key: str, label: str, text: str = "", placeholder: str = "") -> QLineEdit:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,6 +33,7 @@ from ..counter import Counter
 from ..models.clock import as_vn
 from ..models.errors import DomainError
 from ..models.incidents import INCIDENT_KINDS, Incident
+from .common import error_label, ok_cancel
 
 HEADERS = ("Phát hiện lúc", "Loại sự cố", "Mô tả", "Số người bị ảnh hưởng", "Hạn báo cáo (72 giờ)", "Tình trạng")
 OVERDUE = QColor("#f8d7da")
@@ -67,8 +67,7 @@ class IncidentForm(QDialog):
         self.people = QLineEdit(objectName="people_affected")
         self.people.setPlaceholderText("Để trống nếu chưa rõ")
         self.measures = QPlainTextEdit(objectName="measures")
-        self.error = QLabel("", objectName="error", wordWrap=True)
-        self.error.setStyleSheet("color: #b00020")
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Phát hiện lúc:", self.detected)
         form.addRow("Loại sự cố:", self.kind)
@@ -76,11 +75,7 @@ class IncidentForm(QDialog):
         form.addRow("Dữ liệu bị ảnh hưởng:", self.data_affected)
         form.addRow("Số người bị ảnh hưởng:", self.people)
         form.addRow("Biện pháp đã thực hiện:", self.measures)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Ghi nhận")
-        buttons.button(QDialogButtonBox.Cancel).setText("Bỏ qua")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel("Ghi nhận", "Bỏ qua", self.submit, self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -110,17 +105,12 @@ class ReportedForm(QDialog):
         self.to.setPlaceholderText("Ví dụ: Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05)")
         self.at = QDateTimeEdit(_qt(counter.now()), objectName="reported_at", calendarPopup=True)
         self.at.setDisplayFormat("HH:mm dd/MM/yyyy")
-        self.error = QLabel("", objectName="error", wordWrap=True)
-        self.error.setStyleSheet("color: #b00020")
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Sự cố:", QLabel(f"{incident.kind_label} — phát hiện {incident.detected_at:%H:%M %d/%m/%Y}"))
         form.addRow("Đã báo cáo cho:", self.to)
         form.addRow("Lúc:", self.at)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Lưu")
-        buttons.button(QDialogButtonBox.Cancel).setText("Bỏ qua")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel("Lưu", "Bỏ qua", self.submit, self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -37,6 +36,7 @@ from ..models.journal import new_id
 from ..models.privacy import mask_id_number, mask_phone
 from ..models.validation import format_date
 from ..printing.papers import Paper, Papers
+from .common import ok_cancel
 from .form_widget import TemplateForm
 from .preview import PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
@@ -63,11 +63,7 @@ class SupplementDialog(QDialog):
         layout.addWidget(self.items)
         layout.addWidget(QLabel("Lý do:"))
         layout.addWidget(self.reason)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Lập phiếu và in")
-        buttons.button(QDialogButtonBox.Cancel).setText("Quay lại")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel("Lập phiếu và in", "Quay lại", self.accept, self.reject)
         layout.addWidget(buttons)
 
     def values(self) -> tuple[list[str], str]:

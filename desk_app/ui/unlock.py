@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ..models.errors import DomainError
 from ..storage.encryption import unlock
+from .common import error_label, ok_cancel
 
 
 class UnlockDialog(QDialog):
@@ -35,16 +36,10 @@ class UnlockDialog(QDialog):
         self.use_recovery = QCheckBox("Dùng khóa khôi phục (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)", objectName="use_recovery")
         self.use_recovery.toggled.connect(
             lambda on: self.secret.setEchoMode(QLineEdit.Normal if on else QLineEdit.Password))
-        self.error = QLabel("", objectName="error")
-        self.error.setStyleSheet("color: #b00020")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Mật khẩu hoặc khóa:", self.secret)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Mở khóa")
-        buttons.button(QDialogButtonBox.Cancel).setText("Thoát")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel("Mở khóa", "Thoát", self.submit, self.reject)
         layout = QVBoxLayout(self)
         for widget in (intro,):
             layout.addWidget(widget)
