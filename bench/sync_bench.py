@@ -1,7 +1,7 @@
 """Sync benchmark against a real district server process on loopback.
 
     python bench/sync_bench.py [--dossiers 10000] [--counters 200] [--backend sqlite|postgresql|both]
-                               [--client-processes 4] [--server-workers 1]
+                               [--client-processes 4] [--server-workers 1] [--server-threads N] [--pin]
 
 1. One counter pushes 10 000 demo dossiers (all their journal actions) in one sync cycle.
    Goal: < 10 s.
@@ -21,6 +21,12 @@ before it could read an answer already there, so the client's own queue was part
 figure (and its CPU use was more than the server's). They are now spread over
 ``--client-processes`` processes (threads within each); ``--client-processes 1`` gives the old
 arrangement. Each counter still applies what it pulls on its own database, as a counter does.
+
+The counters' own work then takes most of the machine's CPU (about three times the server's),
+which in the field is spread over 200 PCs. So for the 200 counters the bench also prints each
+request's time inside the server (its ``access_log.duration_ms``: arrival to the last byte of
+the answer) and the CPU seconds of both sides; ``--pin`` puts the server and its PostgreSQL on
+a core of their own and the simulated counters on the others, as if the server had its host.
 """
 
 from __future__ import annotations
@@ -200,7 +206,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path) -> None:
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (Linux /proc), e.g. the PostgreSQL postmaster and backends."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    return tree
+
+
+def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path,
+                postmaster: int | None = None) -> None:
     print(f"\n== district server on {name}, {args.server_workers} worker process(es) ==", flush=True)
     proc, base = start_server(url, tmp, args.server_workers, args.server_threads)
     try:
@@ -233,14 +257,15 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path)
         server_cpu = process_cpu_seconds(proc.pid)
         released = datetime.now(timezone.utc)
         client_cpus = None
-        if args.pin:  # the server on a core of its own, as on its own machine; the counters on the rest
-            cores = sorted(os.sched_getaffinity(0))
-            os.sched_setaffinity(proc.pid, {cores[0]})
+        if args.pin:  # the server (and its PostgreSQL) on a core of their own, as on their own
+            cores = sorted(os.sched_getaffinity(0))  # machine; the simulated counters on the rest
+            for pid in process_tree(proc.pid) + (process_tree(postmaster) if postmaster else []):
+                os.sched_setaffinity(pid, {cores[0]})  # PostgreSQL backends forked later inherit it
             client_cpus = set(cores[1:]) or {cores[0]}
         timings, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus)
         if server_cpu is not None:
             server_cpu = process_cpu_seconds(proc.pid) - server_cpu
-        pinned = ", server pinned to one core" if args.pin else ""
+        pinned = ", server and its database pinned to one core" if args.pin else ""
         print(f"{len(paths)} counters at once ({args.client_processes} client processes{pinned}): {len(timings)} requests "
               f"in {wall:.1f} s; per request "
               f"p50 {percentile(timings, .5) * 1000:.0f} ms, p95 {percentile(timings, .95) * 1000:.0f} ms, "
@@ -269,8 +294,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--server-workers", type=int, default=1, help="desk-district serve --workers")
     parser.add_argument("--pin", action="store_true",
-                        help="for the 200 counters: the server alone on the first CPU core, the simulated "
-                             "counters on the others (Linux), so their work does not take the server's CPU")
+                        help="for the 200 counters: the server (and PostgreSQL) alone on the first CPU core, "
+                             "the simulated counters on the others (Linux), so their work does not take the "
+                             "server's CPU")
     parser.add_argument("--server-threads", type=int, default=None,
                         help="desk-district serve --threads (default: the server's own default)")
     parser.add_argument("--client-processes", type=int, default=4,
@@ -300,7 +326,8 @@ def main() -> int:
 
             cluster = _start_cluster()
             try:
-                run_backend("PostgreSQL", cluster.new_database(), args, tmp, big, template)
+                postmaster = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
+                run_backend("PostgreSQL", cluster.new_database(), args, tmp, big, template, postmaster)
             finally:
                 cluster.stop()
                 shutil.rmtree(cluster.root, ignore_errors=True)
