@@ -36,7 +36,7 @@ import uvicorn
 from desk_app.counter import Counter
 from desk_app.models.clerks import Clerk
 from desk_app.models.clock import VN_TZ
-from desk_app.models.journal import new_id
+from desk_app.models.journal import GENESIS_HASH, Action, new_id, seal
 from desk_district.app import create_app
 from desk_district.db import Database
 from desk_district import service
@@ -336,3 +336,13 @@ def make_desk(tmp_path, _desk_templates) -> Iterator[Callable[..., Desk]]:
 @pytest.fixture
 def applicant() -> dict[str, str]:
     return dict(APPLICANT)
+
+
+def reseal(journal: list[dict]) -> list[dict]:
+    """The same actions chained again from the genesis hash (after a test edited or merged them)."""
+    out, head = [], GENESIS_HASH
+    for a in journal:
+        action = seal(Action.from_dict({**a, "prev_hash": head}), head)
+        head = action.hash
+        out.append(action.to_dict())
+    return out

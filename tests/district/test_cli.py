@@ -21,7 +21,7 @@ from desk_app.paths import REPO_ROOT
 from desk_app.sync.client import SyncClient
 from desk_district.cli import main
 
-from .conftest import BIRTH
+from .conftest import BIRTH, reseal
 
 CATALOGUE = str(REPO_ROOT / "resources" / "catalogue" / "procedures.json")
 TEMPLATES = str(REPO_ROOT / "forms_templates")
@@ -242,7 +242,7 @@ def test_serve_with_two_worker_processes_stores_every_action_once(backend, tmp_p
                 token = http.post("/api/v1/enroll", json={"ward_code": ward, "counter": counter, "code": code,
                                                           "device_id": device_id}).json()["device_token"]
                 journal = [a for d in range(3) for a in _journal(device_id, ward, counter, service.new_id())]
-                journal = _rechain(journal)
+                journal = reseal(journal)
                 http.headers["Authorization"] = f"Bearer {token}"
                 replies = [http.post("/api/v1/actions", json={"device_id": device_id, "actions": batch})
                            for batch in (journal[:4], journal, journal)]
@@ -262,14 +262,3 @@ def test_serve_with_two_worker_processes_stores_every_action_once(backend, tmp_p
         _stop(proc)
         db.dispose()
     assert proc.returncode == 0
-
-
-def _rechain(journal: list[dict]) -> list[dict]:
-    from desk_app.models.journal import GENESIS_HASH, Action, seal
-
-    out, head = [], GENESIS_HASH
-    for a in journal:
-        action = seal(Action.from_dict({**a, "prev_hash": head}), head)
-        head = action.hash
-        out.append(action.to_dict())
-    return out

@@ -14,7 +14,7 @@ from desk_app.models.journal import GENESIS_HASH, Action, action_hash, canonical
 from desk_district import service
 from desk_district.db import actions, dossiers
 
-from .conftest import MARITAL
+from .conftest import MARITAL, reseal
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ)
 
@@ -91,7 +91,7 @@ def test_pull_sends_the_stored_text_with_its_server_seq(server):
     _, reader = _enrol(server, "42010", 2)
     journal = _journal(sender, "42010", 1, new_id())
     journal[0]["payload"]["note"] = 'Nguyễn "Văn" \\ Đức'
-    journal[:] = _reseal(journal)
+    journal[:] = reseal(journal)
     assert server.http.post("/api/v1/actions", json={"device_id": sender, "actions": journal},
                             headers=auth).status_code == 200
     for after, limit in ((0, 500), (0, 2)):
@@ -104,12 +104,3 @@ def test_pull_sends_the_stored_text_with_its_server_seq(server):
                     "last_seq": rows[-1].server_seq, "more": limit < len(journal)}
         # byte for byte what encoding the decoded actions again would give
         assert reply.content == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _reseal(journal: list[dict]) -> list[dict]:
-    out, head = [], GENESIS_HASH
-    for a in journal:
-        action = seal(Action.from_dict({**a, "prev_hash": head}), head)
-        head = action.hash
-        out.append(action.to_dict())
-    return out
