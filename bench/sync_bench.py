@@ -259,6 +259,7 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path,
             SyncClient(p, timeout=60).enroll(base, enroll_code(url, ward, counter_no, tmp))
             paths.append(p)
         server_cpu = process_cpu_seconds(proc.pid)
+        database_cpu = process_cpu_seconds(postmaster) if postmaster else None
         released = datetime.now(timezone.utc)
         client_cpus = None
         if args.pin:  # the server (and its PostgreSQL) on a core of their own, as on their own
@@ -269,6 +270,8 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path,
         timings, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus)
         if server_cpu is not None:
             server_cpu = process_cpu_seconds(proc.pid) - server_cpu
+        if database_cpu is not None:  # the backends of the server's pool live on: their CPU is counted
+            database_cpu = (process_cpu_seconds(postmaster) or 0.0) - database_cpu
         pinned = ", server and its database pinned to one core" if args.pin else ""
         print(f"{len(paths)} counters at once ({args.client_processes} client processes{pinned}): {len(timings)} requests "
               f"in {wall:.1f} s; per request "
@@ -283,7 +286,8 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path,
                   f"p50 {percentile(inside, .5):.0f} ms, p95 {percentile(inside, .95):.0f} ms, "
                   f"p99 {percentile(inside, .99):.0f} ms, max {max(inside):.0f} ms", flush=True)
         print(f"  CPU from the release: server {server_cpu if server_cpu is not None else float('nan'):.1f} s, "
-              f"simulated counters {client_cpu:.1f} s, over {wall:.1f} s on {os.cpu_count()} cores", flush=True)
+              + (f"its PostgreSQL {database_cpu:.1f} s, " if database_cpu is not None else "")
+              + f"simulated counters {client_cpu:.1f} s, over {wall:.1f} s on {os.cpu_count()} cores", flush=True)
         if errors:
             print("  first error:", errors[0])
     finally:

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import PROTOCOL_VERSION, service
 from .bookkeeping import Bookkeeper
 from .db import Database
-from .errors import ApiError, unauthorized
+from .errors import ApiError
 from .overview import render_overview
 from .schemas import (
     MAX_BATCH,
@@ -49,7 +49,7 @@ from .schemas import (
 log = logging.getLogger("desk_district")
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # 500 actions with their dossier snapshots fit many times over
-PRINCIPAL_KEY = "desk_district.principal"
+CREDENTIAL_KEY = "desk_district.credential"
 SYNCED_KEY = "desk_district.synced"  # (device id, time): committed with the request's access-log row
 
 _FIELD_PROBLEMS = {
@@ -150,15 +150,11 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
     app.state.db = db
     app.state.clock = now
 
-    def principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> service.Principal:
-        """Who the token belongs to, else 401. Called at the top of each endpoint, on its worker
-        thread: a sync dependency would cost every request a second trip through the thread pool."""
-        if credentials is None:
-            raise unauthorized()
-        found = service.authenticate(db, credentials.credentials)
-        if found is None:
-            raise unauthorized()
-        request.scope[PRINCIPAL_KEY] = found
+    def credential(request: Request, credentials: HTTPAuthorizationCredentials | None) -> service.Credential:
+        """The request's token, checked by the service in the request's own transaction; kept in
+        the scope so that the access log names whoever it turned out to be."""
+        found = service.Credential(credentials.credentials if credentials is not None else None)
+        request.scope[CREDENTIAL_KEY] = found
         return found
 
     # -- errors ---------------------------------------------------------------------------
@@ -230,22 +226,21 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
     @app.post("/api/v1/actions", response_model=PushResponse, response_model_exclude_none=True, tags=["sync"],
               responses={**ERROR_RESPONSES, 413: {"model": ErrorBody, "description": f"more than {MAX_BATCH}"}})
     def push_actions(request: Request, body: PushRequest, credentials: Bearer) -> dict[str, Any]:
-        who = principal(request, credentials)
-        return service.push(db, who, body.device_id, [a.as_dict() for a in body.actions], now())
+        return service.push(db, credential(request, credentials), body.device_id, [a.as_dict() for a in body.actions], now())
 
     @app.post("/api/v1/access-log", response_model=AccessPushResponse, tags=["sync"], responses=ERROR_RESPONSES)
     def push_access_log(request: Request, body: AccessPushRequest, credentials: Bearer) -> dict[str, Any]:
         """The counter's access log (views, prints, exports, searches by ID number), kept here too."""
-        who = principal(request, credentials)
-        return service.push_access(db, who, body.device_id, [e.model_dump() for e in body.entries], now())
+        return service.push_access(db, credential(request, credentials), body.device_id, [e.model_dump() for e in body.entries], now())
 
     @app.get("/api/v1/actions", response_model=PullResponse, tags=["sync"], responses=ERROR_RESPONSES)
     def pull_actions(request: Request, credentials: Bearer,
                      after: int = Query(0, ge=0, le=2**63 - 1, description="the last server_seq already held"),  # a BIGINT
                      limit: int = Query(MAX_BATCH, ge=1, le=MAX_BATCH)) -> Response:
-        who = principal(request, credentials)
+        who = credential(request, credentials)
         body = service.pull(db, who, after, limit)
-        request.scope[SYNCED_KEY] = (who.device_id, now())
+        assert who.principal is not None  # pull() answered: the token was checked
+        request.scope[SYNCED_KEY] = (who.principal.device_id, now())
         # Sent as stored: the payloads must reach the counter exactly as hashed.
         return Response(body, media_type="application/json")
 
@@ -253,8 +248,7 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
              responses={**ERROR_RESPONSES, 304: {"description": "If-None-Match matches the current version"},
                         404: {"model": ErrorBody, "description": "no reference data published yet"}})
     def get_reference(request: Request, credentials: Bearer) -> Response:
-        principal(request, credentials)
-        version = service.latest_reference_version(db)
+        version = service.latest_reference_version(db, credential(request, credentials))
         if version is None:
             raise ApiError(404, "not_found", "Máy chủ chưa có dữ liệu tham chiếu (danh mục thủ tục, mẫu giấy tờ).")
         headers = {"ETag": f'"{version}"', "Cache-Control": "no-cache"}
@@ -272,10 +266,7 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
               responses={**ERROR_RESPONSES, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
     def add_district_action(request: Request, dossier_id: str, body: DistrictActionRequest,
                             credentials: Bearer) -> Response:
-        who = service.require_admin(principal(request, credentials))
-        if len(dossier_id) > 64:
-            raise ApiError(404, "not_found", "Không tìm thấy hồ sơ này trên máy chủ.")
-        out = service.district_action(db, who, dossier_id, kind=body.kind, payload=body.payload, clerk=body.clerk,
+        out = service.district_action(db, credential(request, credentials), dossier_id, kind=body.kind, payload=body.payload, clerk=body.clerk,
                                       action_id=body.id, now=now())
         out["received_at"] = out["received_at"].isoformat()
         return JSONResponse(out, status_code=201 if out["status"] == "stored" else 200)
@@ -369,7 +360,8 @@ class AccessLog:
             client = scope.get("client")
             row = service.access_row(
                 at=at, method=scope.get("method", ""), route=path, status=status,
-                principal=scope.get(PRINCIPAL_KEY), client=client[0] if client else None,
+                principal=getattr(scope.get(CREDENTIAL_KEY), "principal", None),
+                client=client[0] if client else None,
                 duration_ms=int((time.perf_counter() - started) * 1000))
             try:
                 await self.bookkeeper.record(row, scope.get(SYNCED_KEY) if status == 200 else None)
