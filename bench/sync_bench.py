@@ -66,9 +66,9 @@ def free_port() -> int:
 
 
 class TimingTransport(httpx.HTTPTransport):
-    """Records the wall time of every request the sync client makes."""
+    """Records the wall time of every request the sync client makes, with its method and path."""
 
-    def __init__(self, sink: list[float], lock: threading.Lock, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, sink: list[tuple[str, float]], lock: threading.Lock, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(verify=tls or True)  # one shared context: building one per counter takes ~30 ms
         self.sink, self.lock = sink, lock
 
@@ -77,7 +77,7 @@ class TimingTransport(httpx.HTTPTransport):
         response = super().handle_request(request)
         response.read()
         with self.lock:
-            self.sink.append(time.perf_counter() - start)
+            self.sink.append((f"{request.method} {request.url.path}", time.perf_counter() - start))
         return response
 
 
@@ -117,7 +117,7 @@ def _counters_process(paths: list[Path], ready, go, out, cpus: set[int] | None =
     """One client process: its counters as threads, each one ``sync_once``, every request timed."""
     if cpus:
         os.sched_setaffinity(0, cpus)
-    timings: list[float] = []
+    timings: list[tuple[str, float]] = []
     errors: list[str] = []
     lock = threading.Lock()
     tls = ssl.create_default_context()
@@ -157,7 +157,7 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 
 def sync_at_once(paths: list[Path], processes: int,
-                 cpus: set[int] | None = None) -> tuple[list[float], list[str], float, float]:
+                 cpus: set[int] | None = None) -> tuple[list[tuple[str, float]], list[str], float, float]:
     """Every counter syncs once, all released at the same moment; the counters are spread over
     ``processes`` client processes (threads within each). Returns each request's time, the errors,
     the wall time from the release to the last counter done and the CPU seconds the simulated
@@ -172,7 +172,7 @@ def sync_at_once(paths: list[Path], processes: int,
     ready.wait()
     start = time.perf_counter()
     go.wait()
-    timings: list[float] = []
+    timings: list[tuple[str, float]] = []
     errors: list[str] = []
     client_cpu = 0.0
     for _ in workers:
@@ -186,23 +186,31 @@ def sync_at_once(paths: list[Path], processes: int,
     return timings, errors, wall, client_cpu
 
 
-def server_durations(url: str, since: datetime, expected: int) -> list[float]:
-    """Each request's time as the server measured it (``access_log.duration_ms``, written a moment
-    after the answer), for the requests made since ``since``: the server's own share of a round
-    trip, without the wait of a simulated counter for its turn on this machine's CPU."""
+def server_durations(url: str, since: datetime, expected: int) -> list[tuple[str, str, float]]:
+    """Each request's (method, route, time) as the server measured it (``access_log.duration_ms``,
+    written a moment after the answer), for the requests made since ``since``: the server's own
+    share of a round trip, without the wait of a simulated counter for its turn on this machine's CPU."""
     import sqlalchemy as sa
 
     from desk_district.db import Database, access_log
 
     db = _DATABASES.get(url) or _DATABASES.setdefault(url, Database(url))
-    query = sa.select(access_log.c.duration_ms).where(access_log.c.at >= since, access_log.c.principal == "device")
+    query = sa.select(access_log.c.method, access_log.c.route, access_log.c.duration_ms).where(
+        access_log.c.at >= since, access_log.c.principal == "device")
     deadline = time.monotonic() + 10
     while True:
         with db.read() as conn:
-            rows = [float(r[0]) for r in conn.execute(query) if r[0] is not None]
+            rows = [(r[0], r[1], float(r[2])) for r in conn.execute(query) if r[2] is not None]
         if len(rows) >= expected or time.monotonic() > deadline:
             return rows
-        time.sleep(0.2)
+
+
+def by_route(timed: list[tuple[str, float]]) -> str:
+    routes: dict[str, list[float]] = {}
+    for route, ms in timed:
+        routes.setdefault(route, []).append(ms)
+    return "; ".join(f"{name} ×{len(v)} p50 {percentile(v, .5):.0f} p99 {percentile(v, .99):.0f} ms"
+                     for name, v in sorted(routes.items()))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -267,7 +275,8 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path,
             for pid in process_tree(proc.pid) + (process_tree(postmaster) if postmaster else []):
                 os.sched_setaffinity(pid, {cores[0]})  # PostgreSQL backends forked later inherit it
             client_cpus = set(cores[1:]) or {cores[0]}
-        timings, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus)
+        timed, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus)
+        timings = [seconds for _, seconds in timed]
         if server_cpu is not None:
             server_cpu = process_cpu_seconds(proc.pid) - server_cpu
         if database_cpu is not None:  # the backends of the server's pool live on: their CPU is counted
@@ -280,11 +289,14 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path,
               f"errors: {len(errors)}", flush=True)
         # Where this machine's CPU went: the server's own share against the simulated counters'
         # (in the field each counter is its own PC; here they compete with the server).
-        inside = server_durations(url, released, len(timings))
+        print("    by route: " + by_route([(route, seconds * 1000) for route, seconds in timed]), flush=True)
+        logged = server_durations(url, released, len(timings))
+        inside = [ms for _, _, ms in logged]
         if inside:
             print(f"  inside the server (its access log: arrival to the last byte sent): "
                   f"p50 {percentile(inside, .5):.0f} ms, p95 {percentile(inside, .95):.0f} ms, "
                   f"p99 {percentile(inside, .99):.0f} ms, max {max(inside):.0f} ms", flush=True)
+            print("    by route: " + by_route([(f"{method} {route}", ms) for method, route, ms in logged]), flush=True)
         print(f"  CPU from the release: server {server_cpu if server_cpu is not None else float('nan'):.1f} s, "
               + (f"its PostgreSQL {database_cpu:.1f} s, " if database_cpu is not None else "")
               + f"simulated counters {client_cpu:.1f} s, over {wall:.1f} s on {os.cpu_count()} cores", flush=True)

@@ -13,13 +13,14 @@ import sys
 import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from typing import Annotated, Any, AsyncIterator, Callable
+from typing import Annotated, Any, AsyncIterator, Callable, Mapping
 
 import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -210,28 +211,33 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
 
     # -- routes ---------------------------------------------------------------------------
     @app.get("/api/v1/health", response_model=HealthResponse, tags=["other"])
-    def health() -> dict[str, Any]:
+    def health() -> Response:
         with db.read() as conn:
             conn.exec_driver_sql("SELECT 1")
-        return {"status": "ok", "server_time": now()}
+        return answer(HealthResponse, {"status": "ok", "server_time": now()})
 
     @app.post("/api/v1/enroll", response_model=EnrollResponse, tags=["enrolment"],
               responses={403: {"model": ErrorBody, "description": "wrong, used or expired code"},
                          422: ERROR_RESPONSES[422]})
-    def enroll(body: EnrollRequest) -> dict[str, Any]:
-        return service.enroll(db, ward_code=body.ward_code, counter=body.counter, code=body.code,
-                              device_id=body.device_id, device_name=body.device_name, paper_key=body.paper_key,
-                              now=now())
+    def enroll(body: EnrollRequest) -> Response:
+        return answer(EnrollResponse, service.enroll(
+            db, ward_code=body.ward_code, counter=body.counter, code=body.code, device_id=body.device_id,
+            device_name=body.device_name, paper_key=body.paper_key, now=now()))
 
     @app.post("/api/v1/actions", response_model=PushResponse, response_model_exclude_none=True, tags=["sync"],
               responses={**ERROR_RESPONSES, 413: {"model": ErrorBody, "description": f"more than {MAX_BATCH}"}})
-    def push_actions(request: Request, body: PushRequest, credentials: Bearer) -> dict[str, Any]:
-        return service.push(db, credential(request, credentials), body.device_id, [a.as_dict() for a in body.actions], now())
+    def push_actions(request: Request, body: PushRequest, credentials: Bearer) -> Response:
+        who = credential(request, credentials)
+        out = service.push(db, who, body.device_id, [a.as_dict() for a in body.actions], now())
+        assert who.principal is not None  # push() answered: the token was checked
+        request.scope[SYNCED_KEY] = (who.principal.device_id, now())
+        return answer(PushResponse, out, exclude_none=True)
 
     @app.post("/api/v1/access-log", response_model=AccessPushResponse, tags=["sync"], responses=ERROR_RESPONSES)
-    def push_access_log(request: Request, body: AccessPushRequest, credentials: Bearer) -> dict[str, Any]:
+    def push_access_log(request: Request, body: AccessPushRequest, credentials: Bearer) -> Response:
         """The counter's access log (views, prints, exports, searches by ID number), kept here too."""
-        return service.push_access(db, credential(request, credentials), body.device_id, [e.model_dump() for e in body.entries], now())
+        return answer(AccessPushResponse, service.push_access(
+            db, credential(request, credentials), body.device_id, [e.model_dump() for e in body.entries], now()))
 
     @app.get("/api/v1/actions", response_model=PullResponse, tags=["sync"], responses=ERROR_RESPONSES)
     def pull_actions(request: Request, credentials: Bearer,
@@ -282,6 +288,15 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
     app.add_middleware(BodyLimit)
     app.add_middleware(AccessLog, bookkeeper=bookkeeper, clock=now)
     return app
+
+
+def answer(model: type[BaseModel], content: Mapping[str, Any], *, exclude_none: bool = False) -> Response:
+    """``content`` checked and encoded by the route's response model, on the endpoint's own worker
+    thread. Given a dict, FastAPI would check it on the thread pool once more, queued behind every
+    request that arrived meanwhile: with 200 counters at once that wait was half of a push's time
+    in the server (measured)."""
+    return Response(model.model_validate(content).model_dump_json(exclude_none=exclude_none),
+                    media_type="application/json")
 
 
 def _etag_matches(header: str, version: str) -> bool:

@@ -315,6 +315,13 @@ _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialisation failur
 
 
 def _retryable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        # PostgreSQL restarted (or the connection was cut) since the pool's connection was last
+        # used: the pool has dropped every older connection, and nothing of this transaction
+        # was committed unless the cut came during COMMIT, where every write the server makes
+        # is idempotent by its ids (a push's actions answer as duplicates). The pool does not
+        # ping each connection at checkout: that round trip per request cost more under load.
+        return True
     orig = getattr(exc, "orig", None)
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if state in _RETRY_SQLSTATES:
@@ -356,7 +363,7 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_on_begin)
         elif self.backend == "postgresql":
             self.engine = sa.create_engine(parsed, pool_size=10, max_overflow=40, pool_timeout=60,
-                                           pool_pre_ping=True)
+                                           pool_pre_ping=False)
             self._lock = None
         else:
             raise ValueError(f"Chỉ hỗ trợ SQLite hoặc PostgreSQL, không hỗ trợ “{self.backend}”.")
@@ -384,7 +391,14 @@ class Database:
         self.engine.dispose()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, *, snapshot: bool = True) -> Iterator[Connection]:
+        """A connection to read with, in one transaction (one snapshot of the database). With
+        ``snapshot=False``, for a request's few independent lookups, PostgreSQL runs each statement
+        on its own: no BEGIN and COMMIT round trips."""
+        if not snapshot and self.backend == "postgresql":
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+            return
         with self.engine.connect() as conn:
             with conn.begin():
                 yield conn

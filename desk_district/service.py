@@ -119,11 +119,14 @@ class _Sql:
         self.admin_by_token = sa.select(admin_tokens.c.name, admin_tokens.c.revoked).where(
             admin_tokens.c.token_sha256 == b("digest"))
         self.lock_ward = sa.select(wards.c.code).where(wards.c.code == b("ward")).with_for_update()
-        # the ward locked and the device read in one round trip
-        self.lock_ward_read_device = (
-            sa.select(wards.c.code, devices.c.revoked, devices.c.ward_code.label("device_ward"))
-            .select_from(wards.outerjoin(devices, devices.c.id == b("device")))
-            .where(wards.c.code == b("ward")).with_for_update(of=wards))
+        # a push's first statement: the token's device, its ward locked (every write to a ward's
+        # dossiers and to its devices' chains holds it) and the device's chain head, one round trip
+        self.open_push = (
+            sa.select(devices.c.id, devices.c.name, devices.c.ward_code, devices.c.counter, devices.c.revoked,
+                      chain_heads.c.hash.label("head"))
+            .select_from(devices.join(wards, wards.c.code == devices.c.ward_code)
+                         .outerjoin(chain_heads, chain_heads.c.device_id == devices.c.id))
+            .where(devices.c.token_sha256 == b("digest")).with_for_update(of=wards))
         self.new_head = insert(chain_heads).on_conflict_do_nothing(index_elements=["device_id"])
         self.lock_head = sa.select(chain_heads.c.hash).where(chain_heads.c.device_id == b("device")).with_for_update()
         self.set_head = chain_heads.update().where(chain_heads.c.device_id == b("device")).values(
@@ -171,19 +174,28 @@ def authenticate(db: Database, token: str) -> Principal | None:
 
 
 def authenticate_in(conn: Connection, token: str) -> Principal | None:
-    if not token or len(token) > 256 or not token.isascii():
+    digest = token_digest(token)
+    if digest is None:
         return None
-    digest = sha256(token)
     sql = _sql(conn)
     row = conn.execute(sql.device_by_token, {"digest": digest}).first()
     if row is not None:
-        if row.revoked:
-            return None
-        return Principal("device", row.name, row.id, row.ward_code, row.counter)
+        return None if row.revoked else _device_principal(row)
     row = conn.execute(sql.admin_by_token, {"digest": digest}).first()
     if row is not None and not row.revoked:
         return Principal("admin", row.name)
     return None
+
+
+def token_digest(token: str) -> str | None:
+    """What the database holds for a token (its SHA-256), or None for what cannot be a token."""
+    if not token or len(token) > 256 or not token.isascii():
+        return None
+    return sha256(token)
+
+
+def _device_principal(row: Any) -> Principal:
+    return Principal("device", row.name, row.id, row.ward_code, row.counter)
 
 
 class Credential:
@@ -501,6 +513,25 @@ def _earlier_answer(conn: Connection, device_id: str, item: Mapping[str, Any],
     return None
 
 
+def _open_push(conn: Connection, credential: Credential, device_id: str, now: datetime) -> tuple[Principal, str]:
+    """The pushing device (checked as ``Credential.check`` would), with its ward locked for this
+    transaction, and the head of its chain on the server: in one round trip when all is well."""
+    digest = token_digest(credential.token or "")
+    row = conn.execute(_sql(conn).open_push, {"digest": digest}).first() if digest else None
+    if row is None or row.revoked:  # no counter's token: 401, or 403 for a district admin's
+        require_device(credential.check(conn))
+        raise ApiError(503, "unavailable", "Máy chủ đang bận. Vui lòng thử lại sau.",  # cannot happen: the
+                       headers={"Retry-After": "5"})  # device's ward always exists; retried, never "enrol again"
+    principal = credential.principal = _device_principal(row)
+    if device_id != principal.device_id:
+        raise forbidden(MSG_DEVICE_MISMATCH)
+    head = row.head
+    if head is None:  # made at enrolment; a device enrolled before that starts its chain here
+        conn.execute(_sql(conn).new_head, {"device_id": device_id, "hash": GENESIS_HASH, "updated_at": now})
+        head = GENESIS_HASH
+    return principal, head
+
+
 def _device_of(conn: Connection, credential: Credential, device_id: str) -> Principal:
     """The counter device the token belongs to, which must be the one named in the request."""
     principal = require_device(credential.check(conn))
@@ -525,16 +556,10 @@ def push(db: Database, credential: Credential, device_id: str, items: Sequence[M
             hashed[position] = (action, *_hashed(action))
 
     def work(conn: Connection) -> dict[str, Any]:
-        principal = _device_of(conn, credential, device_id)
+        principal, head = _open_push(conn, credential, device_id, now)
         ward_code = principal.ward_code
         assert ward_code is not None
         sql = _sql(conn)
-        ward = conn.execute(sql.lock_ward_read_device, {"ward": ward_code, "device": me}).first()
-        if ward is None:
-            raise forbidden(MSG_DEVICE_MISMATCH)
-        if ward.revoked is None or ward.revoked or ward.device_ward != ward_code:
-            raise unauthorized()
-        head = _lock_head(conn, me, now)
         wanted = sorted({item["dossier_id"] for item in items})
         known: dict[str, str] = {}  # dossier id -> ward code, for dossiers locked in this transaction
         created: list[str] = []
@@ -613,8 +638,7 @@ def push(db: Database, credential: Credential, device_id: str, items: Sequence[M
         orphans = [d for d in created if d not in touched]  # opened by an action that was then refused
         if orphans:
             conn.execute(dossiers.delete().where(among(conn, dossiers.c.id, orphans)))
-        conn.execute(sql.synced, {"key": me, "at": now})
-        body: dict[str, Any] = {"results": results, "server_time": now}
+        body: dict[str, Any] = {"results": results, "server_time": now}  # last sync: with the access log
         if fresh:
             newest = max(fresh)
             if abs(newest - now) > CLOCK_TOLERANCE:
@@ -669,7 +693,7 @@ def pull(db: Database, credential: Credential, after: int, limit: int) -> bytes:
     ``{"actions", "last_seq", "more"}``. Each action is its stored text (exactly as hashed) with
     ``server_seq`` added: the same bytes as decoding and encoding it again, without the cost.
     The caller records the device's sync time (``write_bookkeeping``, with the access log)."""
-    with db.read() as conn:
+    with db.read(snapshot=False) as conn:  # the token, then the ward's actions: nothing to keep consistent
         principal = require_device(credential.check(conn))
         rows = conn.execute(_sql(conn).pull, {"ward": principal.ward_code, "device": principal.device_id,
                                               "after": after, "limit": limit + 1}).all()
@@ -770,7 +794,7 @@ def publish_reference(db: Database, content: Mapping[str, Any], *, now: datetime
 
 def latest_reference_version(db: Database, credential: Credential | None = None) -> str | None:
     """The newest published version; with a credential, for its holder only (else 401)."""
-    with db.read() as conn:
+    with db.read(snapshot=False) as conn:
         if credential is not None:
             credential.check(conn)
         return conn.execute(sa.select(reference.c.version).order_by(reference.c.id.desc()).limit(1)).scalar()

@@ -138,7 +138,10 @@ def open_database(path: Path | str, *, create: bool = True, key: str | None = No
             backup_to(conn, path.parent / "backups" / f"{path.stem}-before-v{SCHEMA_VERSION}-{stamp}.sqlite3",
                       key=key)
         migrate(conn, version)
-    return sqlite_utils.Database(conn)
+    # No sqlite-utils plugins: no third-party code hooks into the counter's database, and the
+    # plugin scan of every installed package is not paid (it cost about 20 ms on each of the
+    # first opens made at once, e.g. by the sync job and the window).
+    return sqlite_utils.Database(conn, execute_plugins=False)
 
 
 def migrate(conn: Connection, current: int) -> None:

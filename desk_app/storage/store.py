@@ -14,7 +14,7 @@ from .driver import Connection, OperationalError
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import sqlite_utils
 
@@ -405,6 +405,18 @@ class Store:
         row = self.conn.execute("SELECT search_text FROM dossiers WHERE id = ?", (dossier_id,)).fetchone()
         if row and key not in row[0]:
             self.conn.execute("UPDATE dossiers SET search_text = ? WHERE id = ?", (f"{row[0]} {key}", dossier_id))
+
+    def known_action_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are in the journal already."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):  # well under SQLite's limit of bound parameters
+            chunk = list(ids[start:start + 500])
+            found.update(r[0] for r in self.conn.execute(
+                f"SELECT id FROM actions WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def dossier_exists(self, dossier_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM dossiers WHERE id = ?", (dossier_id,)).fetchone() is not None
 
     def actions_for(self, dossier_id: str) -> list[Action]:
         return [self.action_from_row(r) for r in self.query(

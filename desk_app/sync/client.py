@@ -22,7 +22,7 @@ from ..models.catalogue import parse_catalogue
 from ..models.clock import Clock, vn_now
 from ..models.errors import DomainError
 from ..models.journal import Action
-from ..models.lifecycle import derive_state
+from ..models.lifecycle import DossierState, apply, derive_state
 from ..models.text import nfc
 from ..storage.driver import IntegrityError
 from ..storage.store import Store
@@ -275,59 +275,15 @@ class SyncClient:
             # One commit per page (each action in its own savepoint), the cursor in the same commit:
             # a commit per action cost the counter a disk flush each.
             with store.transaction():
+                report.pulled += apply_page(store, data["actions"], own, report)
                 for item in data["actions"]:
-                    if item.get("device_id") != own and self._apply_remote(store, item, report):
-                        report.pulled += 1
-                    after = max(after, int(item.get("server_seq", after)))
+                    try:
+                        after = max(after, int(item["server_seq"]))
+                    except (KeyError, TypeError, ValueError):
+                        pass  # a malformed item, noted by apply_page
                 store.set_settings({"pull_after_seq": after}, in_transaction=True)
             if not data.get("more"):
                 return
-
-    @staticmethod
-    def _apply_remote(store: Store, item: dict[str, Any], report: SyncReport) -> bool:
-        """Another device's action (the district, another counter of the ward): append it to the
-        dossier's journal with its own id, atomically with the dossier's new state (a savepoint
-        inside the page's transaction)."""
-        try:
-            action = Action.from_dict(item)
-        except (KeyError, TypeError, ValueError):
-            report.notes.append("Bỏ qua một thao tác không đúng định dạng từ máy chủ.")
-            return False
-        if store.conn.execute("SELECT 1 FROM actions WHERE id = ?", (action.id,)).fetchone():
-            return False  # already here
-        try:
-            with store.transaction():
-                return SyncClient._append_remote(store, action, report)
-        except _Skip:
-            return False  # rolled back whole
-        except IntegrityError as exc:  # e.g. a procedure this counter's catalogue lacks
-            report.notes.append(f"Không lưu được thao tác {action.id}: {exc}")
-            return False
-
-    @staticmethod
-    def _append_remote(store: Store, action: Action, report: SyncReport) -> bool:
-        row = store.get_dossier(action.dossier_id)
-        if row is None:
-            snapshot = action.payload.get("dossier") if isinstance(action.payload, dict) else None
-            if not snapshot:
-                report.notes.append(f"Thao tác {action.id} thuộc hồ sơ chưa có trên máy này.")
-                raise _Skip()
-            applicant = snapshot.get("applicant") or {}
-            store.insert_dossier({
-                "id": action.dossier_id, "code": snapshot["code"], "procedure_code": snapshot["procedure_code"],
-                "applicant_id": None, "applicant_name": applicant.get("full_name", ""),
-                "applicant_id_number": applicant.get("id_number"), "applicant_phone": applicant.get("phone"),
-                "template_id": snapshot.get("template_id"), "template_version": snapshot.get("template_version"),
-                "created_at": action.at.isoformat(),
-            })
-        try:
-            state = derive_state([*store.actions_for(action.dossier_id), action])
-        except DomainError as exc:
-            report.notes.append(f"Không áp dụng được thao tác {action.kind} của hồ sơ: {exc.message}")
-            raise _Skip() from None
-        store.insert_action(action)
-        store.update_projection(action.dossier_id, state)
-        return True
 
     def _reference(self, store: Store, http: httpx.Client, report: SyncReport) -> None:
         version = store.get_setting("reference_version")
@@ -358,8 +314,99 @@ class SyncClient:
             report.notes.append(f"Danh mục từ máy chủ không dùng được: {getattr(exc, 'message', exc)}")
 
 
+def apply_page(store: Store, items: list[Any], own: str | None, report: SyncReport) -> int:
+    """Other devices' actions (the district, the ward's other counters), each appended to its
+    dossier's journal with its own id, inside the caller's transaction. Each dossier's state is
+    replayed once per page and its projection written once. Returns how many were applied; an
+    action that cannot be applied is skipped whole and said in ``report.notes``."""
+    actions: list[Action] = []
+    for item in items:
+        if isinstance(item, dict) and item.get("device_id") == own:
+            continue
+        try:
+            actions.append(Action.from_dict(item))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            report.notes.append("Bỏ qua một thao tác không đúng định dạng từ máy chủ.")
+    # Every check is made before an action's first write, so only a constraint of the database
+    # (e.g. a procedure this counter's catalogue lacks) can stop one half-way. The page is applied
+    # in one savepoint; only if that happens is it applied again with a savepoint per action
+    # (two statements more each: a third of a counter's sync time when always paid).
+    try:
+        with store.transaction():
+            applied, notes = _apply_actions(store, actions, careful=False)
+    except IntegrityError:
+        applied, notes = _apply_actions(store, actions, careful=True)
+    report.notes += notes
+    return applied
+
+
+def _apply_actions(store: Store, actions: list[Action], *, careful: bool) -> tuple[int, list[str]]:
+    notes: list[str] = []
+    present = store.known_action_ids([a.id for a in actions])
+    states: dict[str, DossierState] = {}  # each touched dossier's state so far
+    applied = 0
+    for action in actions:
+        if action.id in present:
+            continue  # already here (or twice in the page)
+        present.add(action.id)
+        try:
+            state, snapshot = _next_state(store, action, states.get(action.dossier_id))
+        except _Skip as skip:
+            notes.append(str(skip))
+            continue
+        if careful:
+            try:
+                with store.transaction():
+                    _write_remote(store, action, snapshot)
+            except IntegrityError as exc:
+                notes.append(f"Không lưu được thao tác {action.id}: {exc}")
+                continue
+        else:
+            _write_remote(store, action, snapshot)
+        states[action.dossier_id] = state
+        applied += 1
+    for dossier_id, state in states.items():
+        store.update_projection(dossier_id, state)
+    return applied, notes
+
+
+def _next_state(store: Store, action: Action, state: DossierState | None) -> tuple[DossierState, dict | None]:
+    """The dossier's state with ``action`` (``state``: its state if this page touched it already,
+    else replayed from the journal), and the snapshot to create the dossier from if this counter
+    does not have it yet. Raises ``_Skip`` (with what to tell the clerk) when it cannot apply."""
+    snapshot = None
+    if state is None:
+        if store.dossier_exists(action.dossier_id):
+            journal = store.actions_for(action.dossier_id)
+        else:
+            snapshot = action.payload.get("dossier") if isinstance(action.payload, dict) else None
+            if not isinstance(snapshot, dict) or not snapshot:
+                raise _Skip(f"Thao tác {action.id} thuộc hồ sơ chưa có trên máy này.")
+            if not isinstance(snapshot.get("code"), str) or not isinstance(snapshot.get("procedure_code"), str):
+                raise _Skip("Bỏ qua một thao tác không đúng định dạng từ máy chủ.")
+            journal = []
+    try:
+        state = apply(state if state is not None else derive_state(journal), action)
+    except DomainError as exc:  # the same as replaying the journal with it at the end
+        raise _Skip(f"Không áp dụng được thao tác {action.kind} của hồ sơ: {exc.message}") from None
+    return state, snapshot
+
+
+def _write_remote(store: Store, action: Action, snapshot: dict | None) -> None:
+    if snapshot is not None:
+        applicant = snapshot.get("applicant") or {}
+        store.insert_dossier({
+            "id": action.dossier_id, "code": snapshot["code"], "procedure_code": snapshot["procedure_code"],
+            "applicant_id": None, "applicant_name": applicant.get("full_name", ""),
+            "applicant_id_number": applicant.get("id_number"), "applicant_phone": applicant.get("phone"),
+            "template_id": snapshot.get("template_id"), "template_version": snapshot.get("template_version"),
+            "created_at": action.at.isoformat(),
+        })
+    store.insert_action(action)
+
+
 class _Skip(Exception):
-    pass
+    """An action that cannot be applied here; its message says why, for the clerk."""
 
 
 def _json(reply: httpx.Response) -> dict[str, Any]:

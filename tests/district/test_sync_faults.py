@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from desk_app.sync.client import SyncClient
 
-from .conftest import BIRTH, MARITAL
+from .conftest import BIRTH, MARITAL, LiveServer
 from .fault_proxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -213,3 +213,25 @@ def test_a_batch_waiting_for_its_retry_holds_back_the_ones_after_it(server, prox
     retry_until_clean(desk, client)
     assert desk.counter.store.outbox_counts().get("attention", 0) == 0  # nothing parked
     assert_exactly_once(server, desk)
+
+
+def test_postgresql_restarting_under_the_server_costs_no_cycle_and_nothing_doubles(
+        pg_cluster, server_clock, make_desk, applicant):
+    """PostgreSQL stopped and started again (every pooled connection cut): the next sync goes
+    through at once (the write is retried on a new connection), exactly once."""
+    server = LiveServer(pg_cluster.new_database(), server_clock)
+    try:
+        desk = make_desk()
+        client = SyncClient(desk.path, clock=desk.clock, timeout=10)
+        client.enroll(server.base_url, server.enrollment_code("42010", 1, "Phường Đại Nài"))
+        work_a_day(desk, applicant, n=2)
+        assert client.sync_once().error is None
+        pg_cluster.restart()
+        work_a_day(desk, applicant, n=2)
+        report = client.sync_once()
+        assert (report.error, report.waiting, report.pushed) == (None, 0, 4), report.summary()
+        assert_exactly_once(server, desk)
+        with server.client() as http:  # reads too, on the new connections
+            assert http.get("/api/v1/health").status_code == 200
+    finally:
+        server.stop()
