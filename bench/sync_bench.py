@@ -22,10 +22,11 @@ figure (and its CPU use was more than the server's). They are now spread over
 ``--client-processes`` processes (threads within each); ``--client-processes 1`` gives the old
 arrangement. Each counter still applies what it pulls on its own database, as a counter does.
 
-The counters' own work then takes most of the machine's CPU (about three times the server's),
-which in the field is spread over 200 PCs. So for the 200 counters the bench also prints each
-request's time inside the server (its ``access_log.duration_ms``: arrival to the last byte of
-the answer) and the CPU seconds of both sides; ``--pin`` puts the server and its PostgreSQL on
+The counters' own work then takes most of the machine's CPU (about twice the server's), which
+in the field is spread over 200 PCs. So for the 200 counters the bench also prints each
+request's time inside the server (its ``access_log.duration_ms``: from the application having
+the request to its answer complete, before the access-log commit and the network), both by
+route, and the CPU seconds of both sides; ``--pin`` puts the server and its PostgreSQL on
 a core of their own and the simulated counters on the others, as if the server had its host.
 """
 
@@ -293,7 +294,7 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path, template: Path,
         logged = server_durations(url, released, len(timings))
         inside = [ms for _, _, ms in logged]
         if inside:
-            print(f"  inside the server (its access log: arrival to the last byte sent): "
+            print(f"  inside the server (its access log: request received to answer complete): "
                   f"p50 {percentile(inside, .5):.0f} ms, p95 {percentile(inside, .95):.0f} ms, "
                   f"p99 {percentile(inside, .99):.0f} ms, max {max(inside):.0f} ms", flush=True)
             print("    by route: " + by_route([(f"{method} {route}", ms) for method, route, ms in logged]), flush=True)

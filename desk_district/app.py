@@ -96,7 +96,7 @@ def _utcnow() -> datetime:
     return service.utcnow()
 
 
-DEFAULT_THREADS = 8
+DEFAULT_THREADS = 4
 WORKER_DB_ENV = "DESK_DISTRICT_WORKER_DB"  # set by `desk-district serve --workers N` for its worker processes
 WORKER_THREADS_ENV = "DESK_DISTRICT_WORKER_THREADS"
 SWITCH_INTERVAL = 0.001
@@ -134,9 +134,11 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # The endpoints' worker threads (anyio's default is 40). Python runs one at a time and SQLite
-        # has one writer: with 40, the thread holding the writer kept waiting for its turn among the
-        # others (200 counters at once: push p99 1.4 s with 40 threads, 0.9-1.1 s with 8, measured).
+        # The endpoints' worker threads (anyio's default is 40). Python runs one at a time: each
+        # more thread waiting for it slows the one holding SQLite's writer or a PostgreSQL ward
+        # lock, and the event loop reading new requests (200 counters at once, 2 cores: push p99
+        # 1.4 s with 40 threads on SQLite; with 8 then 4 threads, PostgreSQL round trip p99 1.27-1.37
+        # then 0.95-1.0 s, SQLite unchanged at 0.8-0.9 s; measured).
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         bookkeeper.close()

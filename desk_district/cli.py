@@ -1,6 +1,6 @@
 """``desk-district``: serve the district server and administer it.
 
-    desk-district serve [--db URL] [--host 127.0.0.1] [--port 8780] [--workers 1] [--threads 8]
+    desk-district serve [--db URL] [--host 127.0.0.1] [--port 8780] [--workers 1] [--threads 4]
                         [--keep-alive 30] [--certfile F --keyfile F]
     desk-district enroll --ward CODE --counter N [--ward-name NAME]   (code alone on the last line)
     desk-district revoke --ward CODE --counter N
@@ -30,7 +30,7 @@ DEFAULT_PORT = 8780
 # uvicorn's own 5 s closes a counter's connection while it applies what it pulled, and a request
 # sent on it just then fails ("Server disconnected"): seen with 200 counters at once.
 DEFAULT_KEEP_ALIVE = 30
-DEFAULT_THREADS = 8  # desk_district.app.DEFAULT_THREADS, without importing FastAPI for the other commands
+DEFAULT_THREADS = 4  # desk_district.app.DEFAULT_THREADS, without importing FastAPI for the other commands
 MAX_WORKERS = 32
 
 
