@@ -138,7 +138,7 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
         # more thread waiting for it slows the one holding SQLite's writer or a PostgreSQL ward
         # lock, and the event loop reading new requests (200 counters at once, 2 cores: push p99
         # 1.4 s with 40 threads on SQLite; with 8 then 4 threads, PostgreSQL round trip p99 1.27-1.37
-        # then 0.95-1.0 s, SQLite unchanged at 0.8-0.9 s; measured).
+        # then 0.95-1.16 s, SQLite unchanged at 0.8-0.9 s; measured).
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         bookkeeper.close()
