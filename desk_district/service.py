@@ -167,13 +167,8 @@ def _sql(conn: Connection) -> _Sql:
 
 
 # -- tokens -----------------------------------------------------------------------------------
-def authenticate(db: Database, token: str) -> Principal | None:
-    """The principal of a bearer token, or None for an unknown or revoked one."""
-    with db.read() as conn:
-        return authenticate_in(conn, token)
-
-
 def authenticate_in(conn: Connection, token: str) -> Principal | None:
+    """The principal of a bearer token, or None for an unknown or revoked one."""
     digest = token_digest(token)
     if digest is None:
         return None

@@ -122,6 +122,14 @@ class DossierRow:
                                 if k not in ("last_action_at",)} | {"transferred": state.transferred})
 
 
+def _in_chunks(values: Sequence[str], size: int = 500) -> Iterator[tuple[str, list[str]]]:
+    """``values`` a few hundred at a time (well under SQLite's limit of bound parameters), each
+    chunk with its ``?,?,…`` for an ``IN (…)``."""
+    for start in range(0, len(values), size):
+        chunk = list(values[start:start + size])
+        yield ",".join("?" * len(chunk)), chunk
+
+
 def projection(state: DossierState) -> dict[str, Any]:
     """The dossiers-table columns that mirror ``derive_state``."""
     return {
@@ -409,10 +417,8 @@ class Store:
     def known_action_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` are in the journal already."""
         found: set[str] = set()
-        for start in range(0, len(ids), 500):  # well under SQLite's limit of bound parameters
-            chunk = list(ids[start:start + 500])
-            found.update(r[0] for r in self.conn.execute(
-                f"SELECT id FROM actions WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        for marks, chunk in _in_chunks(ids):
+            found.update(r[0] for r in self.conn.execute(f"SELECT id FROM actions WHERE id IN ({marks})", chunk))
         return found
 
     def dossier_exists(self, dossier_id: str) -> bool:
@@ -558,15 +564,13 @@ class Store:
 
     def mark_access_synced(self, ids: Iterable[str], at: datetime | str) -> int:
         """Stamp entries the district confirmed; an entry is stamped once (the trigger refuses more)."""
-        ids = list(ids)
         stamp = at if isinstance(at, str) else at.isoformat()
         done = 0
         with self.transaction():
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
+            for marks, chunk in _in_chunks(list(ids)):
                 done += self.conn.execute(
-                    f"UPDATE access_log SET synced_at = ? WHERE synced_at IS NULL AND id IN "
-                    f"({','.join('?' * len(chunk))})", [stamp, *chunk]).rowcount
+                    f"UPDATE access_log SET synced_at = ? WHERE synced_at IS NULL AND id IN ({marks})",
+                    [stamp, *chunk]).rowcount
         return done
 
     @staticmethod
