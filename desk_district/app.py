@@ -274,8 +274,8 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
               responses={**ERROR_RESPONSES, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
     def add_district_action(request: Request, dossier_id: str, body: DistrictActionRequest,
                             credentials: Bearer) -> Response:
-        out = service.district_action(db, credential(request, credentials), dossier_id, kind=body.kind, payload=body.payload, clerk=body.clerk,
-                                      action_id=body.id, now=now())
+        out = service.district_action(db, credential(request, credentials), dossier_id, kind=body.kind,
+                                      payload=body.payload, clerk=body.clerk, action_id=body.id, now=now())
         out["received_at"] = out["received_at"].isoformat()
         return JSONResponse(out, status_code=201 if out["status"] == "stored" else 200)
 

@@ -517,9 +517,8 @@ def _open_push(conn: Connection, credential: Credential, device_id: str, now: da
         require_device(credential.check(conn))
         raise ApiError(503, "unavailable", "Máy chủ đang bận. Vui lòng thử lại sau.",  # cannot happen: the
                        headers={"Retry-After": "5"})  # device's ward always exists; retried, never "enrol again"
-    principal = credential.principal = _device_principal(row)
-    if device_id != principal.device_id:
-        raise forbidden(MSG_DEVICE_MISMATCH)
+    principal = _named_device(_device_principal(row), device_id)
+    credential.principal = principal
     head = row.head
     if head is None:  # made at enrolment; a device enrolled before that starts its chain here
         conn.execute(_sql(conn).new_head, {"device_id": device_id, "hash": GENESIS_HASH, "updated_at": now})
@@ -529,7 +528,10 @@ def _open_push(conn: Connection, credential: Credential, device_id: str, now: da
 
 def _device_of(conn: Connection, credential: Credential, device_id: str) -> Principal:
     """The counter device the token belongs to, which must be the one named in the request."""
-    principal = require_device(credential.check(conn))
+    return _named_device(require_device(credential.check(conn)), device_id)
+
+
+def _named_device(principal: Principal, device_id: str) -> Principal:
     if device_id != principal.device_id:
         raise forbidden(MSG_DEVICE_MISMATCH)
     return principal
@@ -787,11 +789,10 @@ def publish_reference(db: Database, content: Mapping[str, Any], *, now: datetime
     return db.write(work)
 
 
-def latest_reference_version(db: Database, credential: Credential | None = None) -> str | None:
-    """The newest published version; with a credential, for its holder only (else 401)."""
+def latest_reference_version(db: Database, credential: Credential) -> str | None:
+    """The newest published version, for the credential's holder only (else 401)."""
     with db.read(snapshot=False) as conn:
-        if credential is not None:
-            credential.check(conn)
+        credential.check(conn)
         return conn.execute(sa.select(reference.c.version).order_by(reference.c.id.desc()).limit(1)).scalar()
 
 
