@@ -199,9 +199,11 @@ def test_serve_options_reach_uvicorn(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "setswitchinterval", lambda value: seen.append(("switch", value)) and None)
     db = f"sqlite:///{tmp_path / 'd.sqlite3'}"
     assert cli(capsys, "serve", "--db", db)[0] == 0
-    assert cli(capsys, "serve", "--db", db, "--workers", "3", "--threads", "4", "--keep-alive", "9")[0] == 0
+    assert cli(capsys, "serve", "--db", db, "--workers", "3", "--threads", "4", "--keep-alive", "9",
+               "--console-access-log")[0] == 0
     (_, interval), (app, one), (factory, three) = seen  # this process serves: 1 ms switch interval
     assert interval == 0.001 and one["timeout_keep_alive"] == 30 and "workers" not in one  # defaults: 1 process, 30 s
+    assert one["access_log"] is False and three["access_log"] is True  # the database has every request anyway
     assert factory == "desk_district.app:app_from_environment" and three["factory"] is True
     assert (three["workers"], three["timeout_keep_alive"]) == (3, 9)
     assert os.environ["DESK_DISTRICT_WORKER_DB"] == db and os.environ["DESK_DISTRICT_WORKER_THREADS"] == "4"
