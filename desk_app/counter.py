@@ -713,6 +713,7 @@ class Counter:
             last_hash = action.hash
         for p in verify_chain(self.store.device_actions(self.device_id)):
             problems.append(f"Thao tác {p.action_id}: {p.message}")
+        problems += self.store.search_index_problems()
         for code in self.store.purged_problems():
             problems.append(f"Hồ sơ {code}: nội dung nhật ký đã bị xóa mà không có xác nhận hủy dữ liệu của lãnh đạo.")
         if last_hash is not None and last_hash != self.store.chain_head(self.device_id):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from contextlib import contextmanager
-from .driver import Connection, OperationalError
+from .driver import Connection, DatabaseError, OperationalError
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -328,8 +328,11 @@ class Store:
         return self.conn.execute("SELECT last FROM code_sequences WHERE day = ?", (day_key,)).fetchone()[0]
 
     def insert_dossier(self, row: Mapping[str, Any]) -> None:
-        """Insert a dossier's identity and typed data. Call inside a transaction, then ``append_action``."""
-        self.conn.execute(
+        """Insert a dossier's identity and typed data, indexed for search. Call inside a
+        transaction, then ``append_action``."""
+        text = search_text(row["code"], row.get("official_code"), row["applicant_name"],
+                           row.get("applicant_id_number"), row.get("applicant_phone"))
+        cursor = self.conn.execute(
             "INSERT INTO dossiers(id, code, official_code, procedure_code, applicant_id, applicant_name, "
             "applicant_id_number, applicant_phone, template_id, template_version, "
             "created_at, status, last_action_at, search_text, name_key) "
@@ -338,11 +341,12 @@ class Store:
                 row["id"], row["code"], row.get("official_code"), row["procedure_code"], row.get("applicant_id"),
                 row["applicant_name"], row.get("applicant_id_number"), row.get("applicant_phone"),
                 row.get("template_id"), row.get("template_version"), row["created_at"], row["created_at"],
-                search_text(row["code"], row.get("official_code"), row["applicant_name"],
-                            row.get("applicant_id_number"), row.get("applicant_phone")),
-                name_key(row["applicant_name"]),
+                text, name_key(row["applicant_name"]),
             ),
         )
+        # Here, not in a trigger (schema migration 9): one plain row, so FTS5 keeps a whole
+        # transaction's new dossiers in memory and writes them out once, at the commit.
+        self.conn.execute("INSERT INTO dossier_fts(rowid, search_text) VALUES (?, ?)", (cursor.lastrowid, text))
 
     def chain_head(self, device_id: str) -> str:
         row = self.conn.execute("SELECT hash FROM chain_heads WHERE device_id = ?", (device_id,)).fetchone()
@@ -687,6 +691,16 @@ class Store:
             yield
         finally:
             self.conn.execute(f"PRAGMA secure_delete = {int(previous)}")
+
+    def search_index_problems(self) -> list[str]:
+        """Where a search index does not match its table exactly (a row missing or twice)."""
+        problems = []
+        for index, table in (("dossier_fts", "hồ sơ"), ("citizen_fts", "công dân")):
+            try:  # FTS5's own check, against the table's rows (rank 1)
+                self.conn.execute(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)")
+            except DatabaseError as exc:
+                problems.append(f"Chỉ mục tìm kiếm {table} không khớp dữ liệu (SQLite: {exc}).")
+        return problems
 
     def purged_problems(self) -> list[str]:
         """Tombstones no confirmed purge accounts for (a payload blanked by hand)."""

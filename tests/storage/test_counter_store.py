@@ -16,6 +16,8 @@ from desk_app.storage import db as dbmod
 from desk_app.storage import driver
 from desk_app.storage.db import DatabaseTooNew, StorageError, open_database
 
+from .legacy import insert_dossier_before_v9
+
 BIRTH = "1.001193"        # same day, 15:00 rule
 MARITAL = "1.004873"      # 3 working days
 SIGNATURE = "2.000884"    # same day
@@ -239,6 +241,33 @@ def test_migration_backs_up_first(db_path, counter, applicant, monkeypatch):
     old = sqlite3.connect(backup)
     assert old.execute("SELECT code FROM dossiers").fetchall() == [(code,)]
     assert old.execute("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION - 1
+
+
+def test_a_version_8_database_keeps_its_search_index_on_upgrade(db_path, counter, clock, applicant, monkeypatch):
+    """Schema 8 indexed new dossiers by a trigger; 9 indexes them in Store.insert_dossier. What
+    the trigger indexed stays found, what comes after is indexed once, not twice."""
+    counter.close()
+    for path in [db_path, *db_path.parent.glob(db_path.name + "-*")]:
+        path.unlink()
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS[:8])
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 8)
+    monkeypatch.setattr("desk_app.storage.store.Store.insert_dossier", insert_dossier_before_v9)
+    old = Counter.open(db_path, clock=clock, create=True)
+    old.initialise(ward_code="42010", ward_name="Phường Đại Nài", counter_no=1, admin_username="admin",
+                   admin_password="quantri123")
+    old.login("admin", "quantri123")
+    before = old.receive(BIRTH, applicant).code
+    assert old.check() == []
+    old.close()
+    monkeypatch.undo()
+
+    new = Counter.open(db_path, clock=clock)
+    new.login("admin", "quantri123")
+    after = new.receive(BIRTH, {**applicant, "full_name": "Đặng Thị Đào", "id_number": "042195001122"}).code
+    assert [r.code for r in new.search("nguyen van duc")] == [before]
+    assert [r.code for r in new.search("dang thi dao")] == [after]
+    assert new.check() == []  # each dossier in the index exactly once
+    new.close()
 
 
 def test_reopened_database_keeps_everything(db_path, counter, clock, applicant):

@@ -60,6 +60,27 @@ def test_a_page_of_whole_lifecycles_gives_what_replaying_each_journal_gives(coun
     assert apply(counter, page)[0] == 0  # a page pulled again changes nothing
 
 
+def test_a_page_of_new_dossiers_is_searchable_and_indexed_in_one_write(counter, other, applicant):
+    """FTS5 writes what it holds in memory as a new index segment at every savepoint: indexed by
+    a trigger, each dossier of a page was a segment of its own (and merges), a third of the time
+    to apply the page. Indexed by the insert itself, the page's dossiers go out together."""
+    names = ["An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khánh", "Lan", "Minh", "Ngọc", "Phương", "Quế"]
+    codes = [other.receive(BIRTH, {**applicant, "full_name": f"Trần Thị {name}", "id_number": f"0420900123{k:02d}"}).code
+             for k, name in enumerate(names)]
+    segments = []
+    counter.store.conn.set_trace_callback(
+        lambda sql: segments.append(sql) if "INSERT INTO" in sql and "dossier_fts_idx" in sql else None)
+    try:
+        assert apply(counter, journal(other))[0] == 12
+    finally:
+        counter.store.conn.set_trace_callback(None)
+    assert len(segments) == 1
+    assert sorted(r.code for r in counter.search("tran thi")) == sorted(codes)
+    assert [r.applicant_name for r in counter.search("tran thi phuong")] == ["Trần Thị Phương"]
+    assert [r.code for r in counter.search(codes[5])] == [codes[5]]
+    assert counter.check() == []  # the index holds each dossier exactly once
+
+
 def test_an_action_twice_in_a_page_or_already_here_is_applied_once(counter, other, applicant):
     view = other.receive(BIRTH, applicant)
     other.mark_result_ready(view.code)
