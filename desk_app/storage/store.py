@@ -362,18 +362,19 @@ class Store:
         self.update_projection(action.dossier_id, state)
         return sealed
 
-    def insert_action(self, action: Action) -> None:
+    def insert_action(self, action: Action, *, move_head: bool = True) -> int:
+        """Journal ``action``; returns its ``seq``. ``move_head=False``: the caller sets its
+        device's chain head itself (``set_chain_head``), e.g. once for a whole pulled page."""
         cursor = self.conn.execute(
             "INSERT INTO actions(id, dossier_id, kind, at, clerk, counter, device_id, payload, prev_hash, hash) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (action.id, action.dossier_id, action.kind, action.at.isoformat(), action.clerk, action.counter,
              action.device_id, canonical_json(action.payload), action.prev_hash, action.hash),
         )
-        self.conn.execute(
-            "INSERT INTO chain_heads(device_id, seq, hash) VALUES (?, ?, ?) ON CONFLICT(device_id) "
-            "DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-            (action.device_id, cursor.lastrowid, action.hash),
-        )
+        seq = cursor.lastrowid
+        assert seq is not None
+        if move_head:
+            self.set_chain_head(action.device_id, seq, action.hash)
         if action.kind in FIRST_KINDS:  # the clerk who took the dossier in, for statistics by clerk
             self.conn.execute("UPDATE dossiers SET received_by = ? WHERE id = ? AND received_by IS NULL",
                               (action.clerk, action.dossier_id))
@@ -385,6 +386,15 @@ class Store:
                 (action.id, action.dossier_id, action.at.isoformat(), str(p.get("survey", "")),
                  str(p.get("channel", "")), canonical_json(p.get("answers", {}))),
             )
+        return seq
+
+    def set_chain_head(self, device_id: str, seq: int, hash: str) -> None:
+        """The last action of ``device_id`` journalled here."""
+        self.conn.execute(
+            "INSERT INTO chain_heads(device_id, seq, hash) VALUES (?, ?, ?) ON CONFLICT(device_id) "
+            "DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            (device_id, seq, hash),
+        )
 
     def update_projection(self, dossier_id: str, state: DossierState) -> None:
         cols = projection(state)
@@ -425,8 +435,12 @@ class Store:
             found.update(r[0] for r in self.conn.execute(f"SELECT id FROM actions WHERE id IN ({marks})", chunk))
         return found
 
-    def dossier_exists(self, dossier_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM dossiers WHERE id = ?", (dossier_id,)).fetchone() is not None
+    def existing_dossiers(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are dossiers here."""
+        found: set[str] = set()
+        for marks, chunk in _in_chunks(sorted(set(ids))):
+            found.update(r[0] for r in self.conn.execute(f"SELECT id FROM dossiers WHERE id IN ({marks})", chunk))
+        return found
 
     def actions_for(self, dossier_id: str) -> list[Action]:
         return [self.action_from_row(r) for r in self.query(

@@ -343,40 +343,47 @@ def apply_page(store: Store, items: list[Any], own: str | None, report: SyncRepo
 def _apply_actions(store: Store, actions: list[Action], *, careful: bool) -> tuple[int, list[str]]:
     notes: list[str] = []
     present = store.known_action_ids([a.id for a in actions])
+    existing = store.existing_dossiers(a.dossier_id for a in actions)
     states: dict[str, DossierState] = {}  # each touched dossier's state so far
+    heads: dict[str, tuple[int, str]] = {}  # each device's last action written: its chain head
     applied = 0
     for action in actions:
         if action.id in present:
             continue  # already here (or twice in the page)
         present.add(action.id)
         try:
-            state, snapshot = _next_state(store, action, states.get(action.dossier_id))
+            state, snapshot = _next_state(store, action, states.get(action.dossier_id), action.dossier_id in existing)
         except _Skip as skip:
             notes.append(str(skip))
             continue
         if careful:
             try:
                 with store.transaction():
-                    _write_remote(store, action, snapshot)
+                    seq = _write_remote(store, action, snapshot)
             except IntegrityError as exc:
                 notes.append(f"Không lưu được thao tác {action.id}: {exc}")
                 continue
         else:
-            _write_remote(store, action, snapshot)
+            seq = _write_remote(store, action, snapshot)
         states[action.dossier_id] = state
+        heads[action.device_id] = (seq, action.hash)
         applied += 1
     for dossier_id, state in states.items():
         store.update_projection(dossier_id, state)
+    for device_id, (seq, hash) in heads.items():
+        store.set_chain_head(device_id, seq, hash)
     return applied, notes
 
 
-def _next_state(store: Store, action: Action, state: DossierState | None) -> tuple[DossierState, dict | None]:
+def _next_state(store: Store, action: Action, state: DossierState | None,
+                exists: bool) -> tuple[DossierState, dict | None]:
     """The dossier's state with ``action`` (``state``: its state if this page touched it already,
-    else replayed from the journal), and the snapshot to create the dossier from if this counter
-    does not have it yet. Raises ``_Skip`` (with what to tell the clerk) when it cannot apply."""
+    else replayed from the journal; ``exists``: whether this counter had the dossier before the
+    page), and the snapshot to create the dossier from if this counter does not have it yet.
+    Raises ``_Skip`` (with what to tell the clerk) when it cannot apply."""
     snapshot = None
     if state is None:
-        if store.dossier_exists(action.dossier_id):
+        if exists:
             journal = store.actions_for(action.dossier_id)
         else:
             snapshot = action.payload.get("dossier") if isinstance(action.payload, dict) else None
@@ -392,7 +399,9 @@ def _next_state(store: Store, action: Action, state: DossierState | None) -> tup
     return state, snapshot
 
 
-def _write_remote(store: Store, action: Action, snapshot: dict | None) -> None:
+def _write_remote(store: Store, action: Action, snapshot: dict | None) -> int:
+    """Journal ``action`` (creating its dossier from ``snapshot`` first if given); returns its
+    ``seq``. The device's chain head is left to the caller: once per page is enough."""
     if snapshot is not None:
         applicant = snapshot.get("applicant") or {}
         store.insert_dossier({
@@ -402,7 +411,7 @@ def _write_remote(store: Store, action: Action, snapshot: dict | None) -> None:
             "template_id": snapshot.get("template_id"), "template_version": snapshot.get("template_version"),
             "created_at": action.at.isoformat(),
         })
-    store.insert_action(action)
+    return store.insert_action(action, move_head=False)
 
 
 class _Skip(Exception):

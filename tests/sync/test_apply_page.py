@@ -57,6 +57,8 @@ def test_a_page_of_whole_lifecycles_gives_what_replaying_each_journal_gives(coun
         assert (mine.status, mine.due_at, mine.result_ready_at, mine.returned_at, mine.timeliness) == (
             theirs.status, theirs.due_at, theirs.result_ready_at, theirs.returned_at, theirs.timeliness)
     assert counter.check() == []  # every projection equals the replay of its journal
+    # the other counter's chain as held here ends where the other counter's own does
+    assert counter.store.chain_head(other.device_id) == other.store.chain_head(other.device_id) == page[-1]["hash"]
     assert apply(counter, page)[0] == 0  # a page pulled again changes nothing
 
 
