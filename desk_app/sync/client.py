@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
+import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -68,6 +70,29 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
+_TLS_CONTEXTS: dict[tuple[str, int], ssl.SSLContext] = {}
+_TLS_GUARD = threading.Lock()
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The certificates the counter trusts: the usual public ones, or the district's own CA
+    bundle (a PEM file). Built once per bundle (reading a bundle costs ~25 ms of CPU, every
+    sync cycle) and again when the file changes."""
+    try:
+        stamp = Path(ca_bundle).stat().st_mtime_ns if ca_bundle else 0
+        with _TLS_GUARD:
+            found = _TLS_CONTEXTS.get((ca_bundle or "", stamp))
+            if found is None:
+                found = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else httpx.create_ssl_context()
+                for older in [key for key in _TLS_CONTEXTS if key[0] == (ca_bundle or "")]:
+                    del _TLS_CONTEXTS[older]  # the file was replaced
+                _TLS_CONTEXTS[(ca_bundle or "", stamp)] = found
+            return found
+    except (OSError, ssl.SSLError) as exc:
+        raise SyncError(f"Không đọc được tệp chứng chỉ của máy chủ huyện ({ca_bundle}): {exc}. "
+                        "Báo bộ phận CNTT kiểm tra tệp này.", code="ca_bundle") from None
+
+
 class SyncClient:
     def __init__(self, db_path: Path | str, *, clock: Clock | None = None, timeout: float = 15.0,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -85,7 +110,7 @@ class SyncClient:
         token = store.get_setting("device_token")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=url.rstrip("/"), timeout=self.timeout, headers=headers,
-                            verify=ca if ca else True, transport=self.transport)
+                            verify=tls_context(ca), transport=self.transport)
 
     # -- enrolment --------------------------------------------------------------------------
     def enroll(self, server_url: str, code: str, *, ca_bundle: str | None = None) -> dict[str, Any]:
@@ -100,7 +125,7 @@ class SyncClient:
                     "paper_key": settings.get("paper_key", "")}
             try:
                 with httpx.Client(base_url=server_url.rstrip("/"), timeout=self.timeout,
-                                  verify=ca_bundle if ca_bundle else True, transport=self.transport) as http:
+                                  verify=tls_context(ca_bundle), transport=self.transport) as http:
                     reply = http.post("/api/v1/enroll", json=body)
             except httpx.HTTPError as exc:
                 raise SyncError(f"Không kết nối được máy chủ huyện ({exc}).", code="network") from None

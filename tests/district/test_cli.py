@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from desk_app.paths import REPO_ROOT
-from desk_app.sync.client import SyncClient
+from desk_app.sync.client import SyncClient, SyncError, tls_context
 from desk_district.cli import main
 
 from .conftest import BIRTH, reseal
@@ -165,8 +165,6 @@ def test_serve_over_http(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test certificate")
-# desk_app.sync.client passes the CA bundle path as verify=<str>, which httpx 0.28 deprecates
-@pytest.mark.filterwarnings("ignore:`verify=<str>` is deprecated:DeprecationWarning")
 def test_serve_over_https_and_the_counter_trusts_a_custom_ca(tmp_path, make_desk, capsys):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
@@ -184,8 +182,18 @@ def test_serve_over_https_and_the_counter_trusts_a_custom_ca(tmp_path, make_desk
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             httpx.get(f"{url}/api/v1/health")  # an unknown certificate is refused, not ignored
         desk = make_desk()
-        answer = SyncClient(desk.path, clock=desk.clock).enroll(url, lines[-1], ca_bundle=str(cert))
+        desk.counter.receive(BIRTH, {"full_name": "Nguyễn Văn Đức", "id_number": "042090012345"})
+        client = SyncClient(desk.path, clock=desk.clock)
+        with pytest.raises(SyncError, match="Không đọc được tệp chứng chỉ"):  # said, and the code not spent
+            client.enroll(url, lines[-1], ca_bundle=str(tmp_path / "missing.pem"))
+        answer = client.enroll(url, lines[-1], ca_bundle=str(cert))
         assert answer["ward_code"] == "42010"
+        report = client.sync_once()  # the stored bundle is the one trusted from now on
+        assert report.error is None and report.pushed > 0 and report.waiting == 0
+        assert client.sync_once().error is None
+        assert tls_context(str(cert)) is tls_context(str(cert))  # the bundle is read once, not every cycle
+        cert.write_bytes(b"not a certificate")  # replaced by a broken file: said, not a traceback
+        assert "Không đọc được tệp chứng chỉ" in client.sync_once().error
     finally:
         _stop(proc)
 
