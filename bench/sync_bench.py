@@ -107,13 +107,21 @@ def start_server(url: str, workdir: Path, workers: int = 1, threads: int | None 
 _DATABASES: dict[str, object] = {}
 
 
+def district_database(url: str):
+    """The bench's own connection to the server's database (one per URL), for what the CLI does."""
+    from desk_district.db import Database
+
+    found = _DATABASES.get(url)
+    if found is None:
+        found = _DATABASES.setdefault(url, Database(url))
+    return found
+
+
 def enroll_code(url: str, ward: str, counter: int, workdir: Path) -> str:
     """What `desk-district enroll` prints, made in-process (200 CLI starts would dominate the setup)."""
     from desk_district import service
-    from desk_district.db import Database
 
-    db = _DATABASES.get(url) or _DATABASES.setdefault(url, Database(url))
-    code, _ = service.create_enrollment_code(db, ward, counter, ward_name=f"Phường {ward}")
+    code, _ = service.create_enrollment_code(district_database(url), ward, counter, ward_name=f"Phường {ward}")
     return code
 
 
@@ -196,9 +204,9 @@ def server_durations(url: str, since: datetime, expected: int) -> list[tuple[str
     share of a round trip, without the wait of a simulated counter for its turn on this machine's CPU."""
     import sqlalchemy as sa
 
-    from desk_district.db import Database, access_log
+    from desk_district.db import access_log
 
-    db = _DATABASES.get(url) or _DATABASES.setdefault(url, Database(url))
+    db = district_database(url)
     query = sa.select(access_log.c.method, access_log.c.route, access_log.c.duration_ms).where(
         access_log.c.at >= since, access_log.c.principal == "device")
     deadline = time.monotonic() + 10
@@ -270,11 +278,9 @@ def publish_reference(url: str) -> str:
     from desk_app.paths import resource_path, templates_dir
     from desk_district import service
     from desk_district.cli import build_reference
-    from desk_district.db import Database
 
-    db = _DATABASES.get(url) or _DATABASES.setdefault(url, Database(url))
-    version, _ = service.publish_reference(db, build_reference(resource_path("catalogue", "procedures.json"),
-                                                               templates_dir()))
+    content = build_reference(resource_path("catalogue", "procedures.json"), templates_dir())
+    version, _ = service.publish_reference(district_database(url), content)
     return version
 
 

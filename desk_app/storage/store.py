@@ -428,18 +428,18 @@ class Store:
         if row and key not in row[0]:
             self.conn.execute("UPDATE dossiers SET search_text = ? WHERE id = ?", (f"{row[0]} {key}", dossier_id))
 
-    def known_action_ids(self, ids: Sequence[str]) -> set[str]:
+    def known_action_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` are in the journal already."""
-        found: set[str] = set()
-        for marks, chunk in _in_chunks(ids):
-            found.update(r[0] for r in self.conn.execute(f"SELECT id FROM actions WHERE id IN ({marks})", chunk))
-        return found
+        return self._ids_in("actions", ids)
 
     def existing_dossiers(self, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` are dossiers here."""
+        return self._ids_in("dossiers", ids)
+
+    def _ids_in(self, table: str, ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
         for marks, chunk in _in_chunks(sorted(set(ids))):
-            found.update(r[0] for r in self.conn.execute(f"SELECT id FROM dossiers WHERE id IN ({marks})", chunk))
+            found.update(r[0] for r in self.conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk))
         return found
 
     def actions_for(self, dossier_id: str) -> list[Action]:

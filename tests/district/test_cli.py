@@ -184,7 +184,7 @@ def test_serve_over_https_and_the_counter_trusts_a_custom_ca(tmp_path, make_desk
         desk = make_desk()
         desk.counter.receive(BIRTH, {"full_name": "Nguyễn Văn Đức", "id_number": "042090012345"})
         client = SyncClient(desk.path, clock=desk.clock)
-        with pytest.raises(SyncError, match="Không đọc được tệp chứng chỉ"):  # said, and the code not spent
+        with pytest.raises(SyncError, match="Không đọc được tệp chứng chỉ"):  # said; the code is not spent
             client.enroll(url, lines[-1], ca_bundle=str(tmp_path / "missing.pem"))
         answer = client.enroll(url, lines[-1], ca_bundle=str(cert))
         assert answer["ward_code"] == "42010"
