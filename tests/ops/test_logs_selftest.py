@@ -59,6 +59,17 @@ def test_self_test_passes_here(tmp_path):
     assert run_self_test(lines.append, folder=tmp_path) == 0
     assert lines[-1] == "KẾT QUẢ: tất cả kiểm tra đạt."
     assert any(line.startswith("OK   in giấy tờ") for line in lines)
+    assert any(line.startswith("OK   tốc độ in") for line in lines)  # ReportLab's C accelerator
+
+
+def test_self_test_says_when_the_pdf_accelerator_is_missing(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "_rl_accel" else real(name, *a))
+    lines: list[str] = []
+    assert run_self_test(lines.append, folder=tmp_path) == 1
+    assert any(line.startswith("LỖI  tốc độ in: thiếu bộ tăng tốc của ReportLab") for line in lines)
 
 
 def test_self_test_names_what_is_broken(tmp_path, monkeypatch):
