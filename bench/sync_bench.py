@@ -1,7 +1,8 @@
 """Sync benchmark against a real district server process on loopback.
 
     python bench/sync_bench.py [--dossiers 10000 (0: skip)] [--counters 200] [--backend sqlite|postgresql|both]
-                               [--client-processes 4] [--server-workers 1] [--server-threads N] [--pin]
+                               [--client-processes 4] [--counters-nice 0,19] [--server-workers 1]
+                               [--server-threads N] [--pin]
 
 1. One counter pushes 10 000 demo dossiers (all their journal actions) in one sync cycle.
    Goal: < 10 s.
@@ -31,6 +32,14 @@ request's time inside the server (its ``access_log.duration_ms``: from the appli
 the request to its answer complete, before the access-log commit and the network), both by
 route, and the CPU seconds of both sides; ``--pin`` puts the server and its PostgreSQL on
 a core of their own and the simulated counters on the others, as if the server had its host.
+
+The 200 counters sync in two bursts (each with wards of its own): first with the simulated
+counters on equal footing with the server for the CPU, as every figure until 2026-11-23 was
+measured; then with the simulated counters at nice 19, so that the server and its database get
+the CPU first and the counters take what is left, which is what a server on its own host has
+(``--pin`` gives it one core of two, and no more). The second burst's round trip still counts the
+counters' own delays (a counter waiting for its turn of the CPU to read its answer): in the field
+each has a PC of its own.
 """
 
 from __future__ import annotations
@@ -125,8 +134,10 @@ def enroll_code(url: str, ward: str, counter: int, workdir: Path) -> str:
     return code
 
 
-def _counters_process(paths: list[Path], ready, go, out, cpus: set[int] | None = None) -> None:
+def _counters_process(paths: list[Path], ready, go, out, cpus: set[int] | None = None, nice: int = 0) -> None:
     """One client process: its counters as threads, each one ``sync_once``, every request timed."""
+    if nice:
+        os.nice(nice)
     if cpus:
         os.sched_setaffinity(0, cpus)
     timings: list[tuple[str, float]] = []
@@ -169,7 +180,7 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 
 def sync_at_once(paths: list[Path], processes: int,
-                 cpus: set[int] | None = None) -> tuple[list[tuple[str, float]], list[str], float, float]:
+                 cpus: set[int] | None = None, nice: int = 0) -> tuple[list[tuple[str, float]], list[str], float, float]:
     """Every counter syncs once, all released at the same moment; the counters are spread over
     ``processes`` client processes (threads within each). Returns each request's time, the errors,
     the wall time from the release to the last counter done and the CPU seconds the simulated
@@ -177,7 +188,7 @@ def sync_at_once(paths: list[Path], processes: int,
     ctx = multiprocessing.get_context("spawn")
     processes = max(1, min(processes, len(paths)))
     ready, go, out = ctx.Barrier(processes + 1), ctx.Barrier(processes + 1), ctx.Queue()
-    workers = [ctx.Process(target=_counters_process, args=(paths[k::processes], ready, go, out, cpus))
+    workers = [ctx.Process(target=_counters_process, args=(paths[k::processes], ready, go, out, cpus, nice))
                for k in range(processes)]
     for w in workers:
         w.start()
@@ -255,7 +266,8 @@ def run_backend(name: str, url: str, args, tmp: Path, big: Path | None, template
         # 1. one counter, ten thousand dossiers (``--dossiers 0``: skipped)
         if big is not None:
             push_many(name, url, base, args, tmp, big)
-        many_at_once(name, url, proc, base, args, tmp, template, postmaster)
+        for burst, nice in enumerate(args.counters_nice):  # each burst with wards of its own
+            many_at_once(name, url, proc, base, args, tmp, template, postmaster, nice, ward_base=43000 + 1000 * burst)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -285,14 +297,14 @@ def publish_reference(url: str) -> str:
 
 
 def many_at_once(name: str, url: str, proc: subprocess.Popen, base: str, args, tmp: Path, template: Path,
-                 postmaster: int | None) -> None:
+                 postmaster: int | None, nice: int = 0, ward_base: int = 43000) -> None:
     # Steady state: the district has published its reference data and each counter has synced
     # once before (so holds it: its check in the burst is answered 304 Not Modified).
     publish_reference(url)
     paths = []
     for i in range(args.counters):
-        ward, counter_no = f"{43000 + i // 10}", i % 10 + 1
-        p = tmp / f"c-{name}-{i}.sqlite3"
+        ward, counter_no = f"{ward_base + i // 10}", i % 10 + 1
+        p = tmp / f"c-{name}-{ward_base}-{i}.sqlite3"
         shutil.copyfile(template, p)
         c = Counter.open(p)
         c.set_settings({"ward_code": ward, "counter_no": counter_no, "device_id": new_id()})
@@ -318,14 +330,17 @@ def many_at_once(name: str, url: str, proc: subprocess.Popen, base: str, args, t
         for pid in process_tree(proc.pid) + (process_tree(postmaster) if postmaster else []):
             os.sched_setaffinity(pid, {cores[0]})  # PostgreSQL backends forked later inherit it
         client_cpus = set(cores[1:]) or {cores[0]}
-    timed, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus)
+    timed, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus, nice)
     timings = [seconds for _, seconds in timed]
     if server_cpu is not None:
         server_cpu = process_cpu_seconds(proc.pid) - server_cpu
     if database_cpu is not None:  # the backends of the server's pool live on: their CPU is counted
         database_cpu = (process_cpu_seconds(postmaster) or 0.0) - database_cpu
     pinned = ", server and its database pinned to one core" if args.pin else ""
-    print(f"{len(paths)} counters at once ({args.client_processes} client processes{pinned}): {len(timings)} requests "
+    footing = (f"counters at nice {nice}: the server first, as on a host of its own" if nice > 0
+               else "counters on equal footing with the server")
+    print(f"{len(paths)} counters at once ({args.client_processes} client processes, {footing}{pinned}): "
+          f"{len(timings)} requests "
           f"in {wall:.1f} s; per request "
           f"p50 {percentile(timings, .5) * 1000:.0f} ms, p95 {percentile(timings, .95) * 1000:.0f} ms, "
           f"p99 {percentile(timings, .99) * 1000:.0f} ms, max {max(timings) * 1000:.0f} ms; "
@@ -359,6 +374,10 @@ def main() -> int:
                              "server's CPU")
     parser.add_argument("--server-threads", type=int, default=None,
                         help="desk-district serve --threads (default: the server's own default)")
+    parser.add_argument("--counters-nice", type=lambda text: [int(n) for n in text.split(",")], default=[0, 19],
+                        help="a burst of the 200 counters for each CPU niceness of their processes, e.g. 0,19 "
+                             "(the default): 0 on equal footing with the server; 19 the server first, as when "
+                             "it has its host and the counters are PCs of their own (Linux)")
     parser.add_argument("--client-processes", type=int, default=4,
                         help="processes the simulated counters are spread over (1: all threads of one process)")
     args = parser.parse_args()
