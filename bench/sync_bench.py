@@ -50,6 +50,7 @@ import os
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import httpcore  # noqa: E402
 import httpx  # noqa: E402
 
 from desk_app.counter import Counter  # noqa: E402
@@ -78,19 +80,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class TimingTransport(httpx.HTTPTransport):
-    """Records the wall time of every request the sync client makes, with its method and path."""
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux
 
-    def __init__(self, sink: list[tuple[str, float]], lock: threading.Lock, tls: ssl.SSLContext | None = None) -> None:
+
+class ArrivalStream(httpcore._backends.sync.SyncStream):
+    """A connection that notes when the kernel received what each read returns (SO_TIMESTAMPNS):
+    the moment an answer reached the counter, however late its thread gets to read it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(sock)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.arrived: float | None = None  # wall-clock seconds, of the last read's data
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            self._sock.settimeout(timeout)
+            data, ancillary, _, _ = self._sock.recvmsg(max_bytes, socket.CMSG_SPACE(16))
+        except socket.timeout as exc:
+            raise httpcore.ReadTimeout(exc) from exc
+        except OSError as exc:
+            raise httpcore.ReadError(exc) from exc
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = struct.unpack("qq", payload[:16])
+                self.arrived = seconds + nanoseconds / 1e9
+        return data
+
+
+class ArrivalBackend(httpcore.SyncBackend):
+    def connect_tcp(self, *args, **kwargs) -> ArrivalStream:  # noqa: ANN002, ANN003
+        return ArrivalStream(super().connect_tcp(*args, **kwargs)._sock)
+
+
+class TimingTransport(httpx.HTTPTransport):
+    """Records every request the sync client makes: its method and path, the time from sending it
+    to its answer's last byte arriving at the counter's socket, and to that byte read by the
+    counter's thread (which, 50 threads to a process sharing this machine's two cores, may wait
+    long for its turn: a counter on its own PC does not)."""
+
+    def __init__(self, sink: list[tuple[str, float, float]], lock: threading.Lock,
+                 tls: ssl.SSLContext | None = None) -> None:
         super().__init__(verify=tls or True)  # one shared context: building one per counter takes ~30 ms
+        self._pool._network_backend = ArrivalBackend()  # httpx has no parameter for it
         self.sink, self.lock = sink, lock
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        sent = time.time()
         start = time.perf_counter()
         response = super().handle_request(request)
         response.read()
+        read = time.perf_counter() - start
+        stream = response.extensions.get("network_stream")
+        arrived = getattr(getattr(stream, "_stream", stream), "arrived", None)
+        arrival = arrived - sent if arrived is not None and arrived >= sent else read
         with self.lock:
-            self.sink.append((f"{request.method} {request.url.path}", time.perf_counter() - start))
+            self.sink.append((f"{request.method} {request.url.path}", min(arrival, read), read))
         return response
 
 
@@ -140,7 +184,7 @@ def _counters_process(paths: list[Path], ready, go, out, cpus: set[int] | None =
         os.nice(nice)
     if cpus:
         os.sched_setaffinity(0, cpus)
-    timings: list[tuple[str, float]] = []
+    timings: list[tuple[str, float, float]] = []
     errors: list[str] = []
     lock = threading.Lock()
     tls = ssl.create_default_context()
@@ -180,7 +224,7 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 
 def sync_at_once(paths: list[Path], processes: int,
-                 cpus: set[int] | None = None, nice: int = 0) -> tuple[list[tuple[str, float]], list[str], float, float]:
+                 cpus: set[int] | None = None, nice: int = 0) -> tuple[list[tuple[str, float, float]], list[str], float, float]:
     """Every counter syncs once, all released at the same moment; the counters are spread over
     ``processes`` client processes (threads within each). Returns each request's time, the errors,
     the wall time from the release to the last counter done and the CPU seconds the simulated
@@ -195,7 +239,7 @@ def sync_at_once(paths: list[Path], processes: int,
     ready.wait()
     start = time.perf_counter()
     go.wait()
-    timings: list[tuple[str, float]] = []
+    timings: list[tuple[str, float, float]] = []
     errors: list[str] = []
     client_cpu = 0.0
     for _ in workers:
@@ -331,7 +375,8 @@ def many_at_once(name: str, url: str, proc: subprocess.Popen, base: str, args, t
             os.sched_setaffinity(pid, {cores[0]})  # PostgreSQL backends forked later inherit it
         client_cpus = set(cores[1:]) or {cores[0]}
     timed, errors, wall, client_cpu = sync_at_once(paths, args.client_processes, client_cpus, nice)
-    timings = [seconds for _, seconds in timed]
+    timings = [arrival for _, arrival, _ in timed]
+    read = [seconds for _, _, seconds in timed]
     if server_cpu is not None:
         server_cpu = process_cpu_seconds(proc.pid) - server_cpu
     if database_cpu is not None:  # the backends of the server's pool live on: their CPU is counted
@@ -340,14 +385,16 @@ def many_at_once(name: str, url: str, proc: subprocess.Popen, base: str, args, t
     footing = (f"counters at nice {nice}: the server first, as on a host of its own" if nice > 0
                else "counters on equal footing with the server")
     print(f"{len(paths)} counters at once ({args.client_processes} client processes, {footing}{pinned}): "
-          f"{len(timings)} requests "
-          f"in {wall:.1f} s; per request "
-          f"p50 {percentile(timings, .5) * 1000:.0f} ms, p95 {percentile(timings, .95) * 1000:.0f} ms, "
+          f"{len(timings)} requests in {wall:.1f} s; per request, sent to answered (its last byte at the "
+          f"counter's socket): p50 {percentile(timings, .5) * 1000:.0f} ms, p95 {percentile(timings, .95) * 1000:.0f} ms, "
           f"p99 {percentile(timings, .99) * 1000:.0f} ms, max {max(timings) * 1000:.0f} ms; "
           f"errors: {len(errors)}", flush=True)
+    print("    by route: " + by_route([(route, seconds * 1000) for route, seconds, _ in timed]), flush=True)
+    print(f"  sent to read by the simulated counter's thread (its own waits for the CPU included): "
+          f"p50 {percentile(read, .5) * 1000:.0f} ms, p95 {percentile(read, .95) * 1000:.0f} ms, "
+          f"p99 {percentile(read, .99) * 1000:.0f} ms, max {max(read) * 1000:.0f} ms", flush=True)
     # Where this machine's CPU went: the server's own share against the simulated counters'
     # (in the field each counter is its own PC; here they compete with the server).
-    print("    by route: " + by_route([(route, seconds * 1000) for route, seconds in timed]), flush=True)
     logged = server_durations(url, released, len(timings))
     inside = [ms for _, _, ms in logged]
     if inside:
