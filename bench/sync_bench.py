@@ -15,8 +15,11 @@
 Prints the figures for each server backend.
 
 What is measured: the wall time of every HTTP request a counter makes, from the moment its
-transport sends it to the last byte of the answer read (``TimingTransport``), and the errors
-its ``sync_once`` reports. The server is ``desk-district serve`` with its default options
+transport sends it to the moment the answer's last byte reached the counter's socket (the
+kernel's receive time, SO_TIMESTAMPNS: ``TimingTransport``), and the errors its ``sync_once``
+reports. Until 2026-11-23 the end was the moment the counter's thread had read that byte, which
+counts the simulator's own waits (one of 50 threads in a process, on a machine it shares): that
+time is printed too. The server is ``desk-district serve`` with its default options
 (``--server-workers`` passes ``--workers``).
 
 The simulated counters share this machine with the server. Until 2026-11 they were 200 threads
@@ -37,9 +40,8 @@ The 200 counters sync in two bursts (each with wards of its own): first with the
 counters on equal footing with the server for the CPU, as every figure until 2026-11-23 was
 measured; then with the simulated counters at nice 19, so that the server and its database get
 the CPU first and the counters take what is left, which is what a server on its own host has
-(``--pin`` gives it one core of two, and no more). The second burst's round trip still counts the
-counters' own delays (a counter waiting for its turn of the CPU to read its answer): in the field
-each has a PC of its own.
+(``--pin`` gives it one core of two, and no more). A round trip still counts a counter's own
+delays between taking the time and its request leaving (in the field each has a PC of its own).
 """
 
 from __future__ import annotations
