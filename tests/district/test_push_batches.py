@@ -104,3 +104,42 @@ def test_pull_sends_the_stored_text_with_its_server_seq(server):
                     "last_seq": rows[-1].server_seq, "more": limit < len(journal)}
         # byte for byte what encoding the decoded actions again would give
         assert reply.content == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_a_push_locks_its_dossiers_only_for_its_own_token(server):
+    """On PostgreSQL a push sends its token check, the lock on its dossiers and its replay lookup
+    together (one round trip): the lock must take nothing for a wrong token, a revoked one, or a
+    token of another device than the one named, even while that transaction stays open."""
+    if server.db.is_sqlite:
+        pytest.skip("SQLite locks the whole database for a write; nothing to lock row by row")
+    device_id, auth = _enrol(server, "42010", 1)
+    journal = _journal(device_id, "42010", 1, new_id())
+    reply = server.http.post("/api/v1/actions", json={"device_id": device_id, "actions": journal[:1]}, headers=auth)
+    assert [r["status"] for r in reply.json()["results"]] == ["stored"]
+    dossier_id = journal[0]["dossier_id"]
+    _, other_auth = _enrol(server, "42011", 1)
+    token = auth["Authorization"].split()[1]
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=VN_TZ)
+
+    def locked_by(credential: str, named: str) -> tuple[int | None, bool]:
+        """(the HTTP status refusing the push or None, whether the dossier was locked meanwhile)"""
+        with server.db.engine.connect() as conn, conn.begin():
+            status = None
+            try:
+                service._open_push_pipelined(conn, service.Credential(credential), named, [dossier_id],
+                                             [journal[1]["id"]], now)
+            except service.ApiError as exc:
+                status = exc.status
+            with server.db.engine.connect() as other, other.begin():
+                try:
+                    other.execute(sa.text("SELECT id FROM dossiers WHERE id = :id FOR UPDATE NOWAIT"),
+                                  {"id": dossier_id})
+                    return status, False
+                except sa.exc.OperationalError:  # lock not available
+                    return status, True
+
+    assert locked_by(token, device_id) == (None, True)  # the pushing device: locked, as it must be
+    assert locked_by("not-a-token", device_id) == (401, False)
+    assert locked_by(other_auth["Authorization"].split()[1], device_id) == (403, False)  # another device's
+    assert service.revoke_counter(server.db, "42010", 1) == 1
+    assert locked_by(token, device_id) == (401, False)
