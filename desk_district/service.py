@@ -99,34 +99,6 @@ class _Sql:
                 # one array parameter: psycopg re-parses a statement with hundreds of placeholders
                 return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
 
-            # A push's first three statements, sent together in one round trip (psycopg's pipeline
-            # mode; ``_open_push_pipelined``). Written for psycopg: they run on its connection.
-            self.open_push_text = (
-                "SELECT d.id, d.name, d.ward_code, d.counter, d.revoked, h.hash AS head FROM devices d "
-                "JOIN wards w ON w.code = d.ward_code LEFT JOIN chain_heads h ON h.device_id = d.id "
-                "WHERE d.token_sha256 = %(digest)s FOR UPDATE OF w")
-            # sent before the token is judged: it locks nothing unless the token is the named device's
-            self.lock_dossiers_text = (
-                "SELECT x.id, x.ward_code FROM dossiers x WHERE x.id = ANY(%(ids)s) AND EXISTS (SELECT 1 "
-                "FROM devices d WHERE d.token_sha256 = %(digest)s AND d.id = %(device)s AND NOT d.revoked) "
-                "ORDER BY x.id FOR UPDATE OF x")
-            self.seen_text = (
-                "SELECT 'stored' AS kind, a.id, a.server_seq, a.received_at, a.device_id, a.hash, NULL AS error "
-                "FROM actions a WHERE a.id = ANY(%(ids)s) UNION ALL SELECT 'refused', r.action_id, NULL, NULL, "
-                "NULL, r.hash, r.error FROM rejected_actions r WHERE r.device_id = %(device)s "
-                "AND r.action_id = ANY(%(ids)s)")
-            # A push's last statements, sent together: the device's chain head, the new actions'
-            # server_seq, and each touched dossier's projection (or, for dossiers with older
-            # actions, their journals, read before the projection can be made)
-            self.set_head_text = ("UPDATE chain_heads SET hash = %(head)s, updated_at = %(at)s "
-                                  "WHERE device_id = %(device)s")
-            self.seqs_text = "SELECT id, server_seq FROM actions WHERE id = ANY(%(ids)s)"
-            self.journals_text = ("SELECT dossier_id, content FROM actions WHERE dossier_id = ANY(%(ids)s) "
-                                  "ORDER BY server_seq")
-            self.project_text = (
-                "UPDATE dossiers SET status = %(status)s, due_at = %(due_at)s, transferred = %(transferred)s, "
-                "official_code = %(official_code)s, action_count = %(action_count)s, "
-                "last_action_at = %(last_action_at)s, updated_at = %(updated_at)s WHERE id = %(key)s")
             # the new dossiers in one small statement, answering which rows it really inserted
             self.create_dossiers = sa.text(
                 "INSERT INTO dossiers (id, ward_code, code, procedure_code, created_by, created_at, updated_at) "
@@ -186,6 +158,24 @@ class _Sql:
         self.pull = (sa.select(actions.c.server_seq, actions.c.content).where(
             actions.c.ward_code == b("ward"), actions.c.device_id != b("device"), actions.c.server_seq > b("after"))
             .order_by(actions.c.server_seq).limit(b("limit")))
+        if self.postgresql:
+            # The statements a push sends in psycopg's pipeline mode (``_pipelined``), as psycopg
+            # takes them. The lock on the batch's dossiers goes with the token check, before its
+            # answer is known: it locks nothing unless the token is the named device's.
+            gated_lock = self.lock_dossiers.where(sa.exists().where(
+                devices.c.token_sha256 == b("digest"), devices.c.id == b("device"), devices.c.revoked == sa.false()))
+            self.psycopg = {name: _psycopg_form(statement) for name, statement in (
+                ("open_push", self.open_push), ("lock_dossiers", gated_lock), ("seen", self.seen),
+                ("set_head", self.set_head), ("seqs", self.seqs), ("journals", self.journals),
+                ("project", self.project))}
+
+
+def _psycopg_form(statement: sa.Executable) -> tuple[str, dict[str, Any]]:
+    """A statement's SQL for a psycopg cursor, and the values it binds itself (its literals)."""
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    compiled = statement.compile(dialect=dialect())
+    return compiled.string, {k: v for k, v in compiled.params.items() if v is not None}
 
 
 _SQL: dict[str, _Sql] = {}
@@ -484,13 +474,13 @@ def _finish_push_pipelined(conn: Connection, rows: Sequence[Mapping[str, Any]], 
     if rows:
         _copy_actions(conn, rows)
     to_read = [d for d in touched if d not in whole]
-    statements: list[tuple[str, Any]] = [(sql.set_head_text, {"head": head, "at": now, "device": device_id})]
+    statements: list[tuple[str, Any]] = [("set_head", {"head": head, "at": now, "device": device_id})]
     if rows:
-        statements.append((sql.seqs_text, {"ids": [row["id"] for row in rows]}))
+        statements.append(("seqs", {"ids": [row["id"] for row in rows]}))
     if to_read:
-        statements.append((sql.journals_text, {"ids": to_read}))
+        statements.append(("journals", {"ids": to_read}))
     elif touched:
-        statements.append((sql.project_text, _projection_rows({d: whole[d] for d in touched}, now)))
+        statements.append(("project", _projection_rows({d: whole[d] for d in touched}, now)))
     found = _pipelined(conn, statements)
     if to_read:
         journals = {d: list(whole[d]) for d in touched if d in whole}
@@ -612,11 +602,10 @@ def _open_push_pipelined(conn: Connection, credential: Credential, device_id: st
     digest = token_digest(credential.token or "")
     if digest is None:
         return (*_pushing_device(conn, credential, device_id, None, now), [], ({}, {}))
-    sql = _sql(conn)
-    statements = [(sql.open_push_text, {"digest": digest})]
+    statements = [("open_push", {"digest": digest})]
     if dossier_ids:
-        statements.append((sql.lock_dossiers_text, {"ids": list(dossier_ids), "digest": digest, "device": device_id}))
-    statements.append((sql.seen_text, {"ids": list(action_ids), "device": device_id}))
+        statements.append(("lock_dossiers", {"ids": list(dossier_ids), "digest": digest, "device": device_id}))
+    statements.append(("seen", {"ids": list(action_ids), "device": device_id}))
     found = _pipelined(conn, statements)
     principal, head = _pushing_device(conn, credential, device_id, found[0][0] if found[0] else None, now)
     stored: dict[str, Any] = {}
@@ -630,22 +619,24 @@ def _open_push_pipelined(conn: Connection, credential: Credential, device_id: st
 
 
 def _pipelined(conn: Connection, statements: Sequence[tuple[str, Any]]) -> list[list[Any]]:
-    """Run statements (psycopg's SQL, parameters: a mapping, or a list of them to run it once
-    each) on the connection's psycopg connection in one round trip; each one's rows, as named
-    tuples. A database error is raised as SQLAlchemy would
-    raise it (``Database.write`` retries deadlocks and a cut connection)."""
+    """Run statements (their names in ``_Sql.psycopg``, with their parameters: a mapping, or a
+    list of them to run it once each) on the connection's psycopg connection, in one round trip;
+    each one's rows, as named tuples. A database error is raised as SQLAlchemy raises it
+    (``Database.write`` retries deadlocks and a cut connection)."""
     import psycopg
     from psycopg.rows import namedtuple_row
 
+    forms = _sql(conn).psycopg
     driver = conn.connection.driver_connection
     try:
         with driver.pipeline():
             cursors = [driver.cursor(row_factory=namedtuple_row) for _ in statements]
-            for cursor, (text, params) in zip(cursors, statements):
+            for cursor, (name, params) in zip(cursors, statements):
+                text, own = forms[name]
                 if isinstance(params, list):
-                    cursor.executemany(text, params)
+                    cursor.executemany(text, [{**own, **p} for p in params])
                 else:
-                    cursor.execute(text, params)
+                    cursor.execute(text, {**own, **params})
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
     except psycopg.Error as exc:
         cut = driver.broken or driver.closed
