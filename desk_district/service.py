@@ -391,13 +391,19 @@ def _refresh_projections(conn: Connection, dossier_ids: Sequence[str], now: date
     if not dossier_ids:
         return
     whole = whole or {}
-    journals: dict[str, list[Action]] = {d: whole[d] for d in dossier_ids if d in whole}
-    to_read = [d for d in dossier_ids if d not in journals]
-    if to_read:
-        journals.update((d, []) for d in to_read)
-        for row in conn.execute(_sql(conn).journals, {"ids": to_read}):
-            journals[row.dossier_id].append(Action.from_dict(json.loads(row.content)))
-    conn.execute(_sql(conn).project, _projection_rows(journals, now))
+    to_read = [d for d in dossier_ids if d not in whole]
+    stored = conn.execute(_sql(conn).journals, {"ids": to_read}) if to_read else []
+    conn.execute(_sql(conn).project, _projection_rows(_journals(dossier_ids, whole, stored), now))
+
+
+def _journals(dossier_ids: Sequence[str], whole: Mapping[str, list[Action]], stored: Iterable[Any]
+              ) -> dict[str, list[Action]]:
+    """Each dossier's whole journal: from ``whole`` where known, else from its ``stored``
+    actions (rows of ``_Sql.journals``, in server order)."""
+    journals: dict[str, list[Action]] = {d: list(whole[d]) if d in whole else [] for d in dossier_ids}
+    for row in stored:
+        journals[row.dossier_id].append(Action.from_dict(json.loads(row.content)))
+    return journals
 
 
 def _projection_rows(journals: Mapping[str, list[Action]], now: datetime) -> list[dict[str, Any]]:
@@ -483,11 +489,7 @@ def _finish_push_pipelined(conn: Connection, rows: Sequence[Mapping[str, Any]], 
         statements.append(("project", _projection_rows({d: whole[d] for d in touched}, now)))
     found = _pipelined(conn, statements)
     if to_read:
-        journals = {d: list(whole[d]) for d in touched if d in whole}
-        journals.update((d, []) for d in to_read)
-        for row in found[-1]:
-            journals[row.dossier_id].append(Action.from_dict(json.loads(row.content)))
-        conn.execute(sql.project, _projection_rows(journals, now))
+        conn.execute(sql.project, _projection_rows(_journals(touched, whole, found[-1]), now))
     return {row.id: row.server_seq for row in found[1]} if rows else {}
 
 
