@@ -21,7 +21,7 @@ from .models.calendar import OfficeHours, WorkingCalendar
 from .models.catalogue import Catalogue, Procedure, Retention, load_catalogue
 from .models.clerks import Clerk, LoginFailed, hash_password, validate_role, validate_username, verify_password
 from .models.clock import Clock, as_vn, vn_now
-from .models.deadlines import DueTime, compute_due, is_due_soon
+from .models.deadlines import DueTime, compute_due
 from .models.dossier_code import make_code, validate_counter_no, validate_ward_code
 from .models.errors import DomainError, ValidationError
 from .models.forms import TemplateLibrary, load_library, parse_template
@@ -34,7 +34,8 @@ from .models.intake import (
     quote_fee,
 )
 from .models.journal import Action, new_id, verify_chain
-from .models.lifecycle import DossierState, OPEN_STATUSES, apply, derive_state, flags
+from .models.lifecycle import DossierState, apply, derive_state, dossier_flags
+from .models.queues import queue as queue_rule
 from .models.privacy import ACCESS_KINDS, CLI_ACTOR, AccessFilter, id_number_query, mask_id_number
 from .models.retention import SYSTEM_ACTOR, Purge, PurgeGroup, add_years, effective_retention, purge_due
 from .models.statistics import Period, StatisticsTable
@@ -73,15 +74,6 @@ class DossierView:
         return self.state.status or ""
 
 
-QUEUES = {
-    "due_today": "Đến hạn hôm nay",
-    "due_tomorrow": "Hạn trả ngày làm việc tới",
-    "overdue": "Quá hạn",
-    "needs_apology": "Cần phiếu xin lỗi",
-    "ready_to_return": "Có kết quả, chờ trả",
-    "waiting_supplement": "Chờ bổ sung",
-    "transferred": "Chuyển liên thông",
-}
 
 
 class Counter:
@@ -502,13 +494,11 @@ class Counter:
         return self._view(row, derive_state(self._journal(row)))
 
     def _view(self, row: DossierRow, state: DossierState) -> DossierView:
-        now = self.now()
-        soon = bool(state.due_at and is_due_soon(now, state.due_at, self.calendar))
         try:
             proc = self.catalogue.get(row.procedure_code)
         except DomainError:
             proc = None
-        return DossierView(row, state, flags(state, now, due_soon=soon), proc)
+        return DossierView(row, state, dossier_flags(state, self.now(), self.calendar), proc)
 
     def search(self, query: str, limit: int = 50) -> list[DossierRow]:
         """Dossiers by name, CCCD, phone or code; a search by ID number is logged (masked)."""
@@ -517,31 +507,14 @@ class Counter:
         return rows
 
     def queue(self, name: str, limit: int = 500) -> list[DossierRow]:
-        """The clerk's work queues, straight from the projection (fast on a million dossiers)."""
-        now = self.now()
-        open_marks = ",".join(f"'{s}'" for s in OPEN_STATUSES)
-        if name == "due_today":
-            end = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
-            where, params = f"status IN ({open_marks}) AND due_at >= ? AND due_at < ?", [now.isoformat(), end.isoformat()]
-        elif name == "overdue":
-            where, params = f"status IN ({open_marks}) AND due_at < ?", [now.isoformat()]
-        elif name == "needs_apology":
-            where, params = f"status IN ({open_marks}) AND due_at < ? AND apologies = 0", [now.isoformat()]
-        elif name == "ready_to_return":
-            where, params = "status = 'result_ready'", []
-        elif name == "due_tomorrow":  # "hạn trả ngày mai": the last day to apologise in time
-            start = datetime.combine(self.calendar.next_working_day(now.date()), datetime.min.time(), now.tzinfo)
-            end = start + timedelta(days=1)
-            where, params = (f"status IN ({open_marks}) AND due_at >= ? AND due_at < ? AND apologies = 0",
-                             [start.isoformat(), end.isoformat()])
-        elif name == "waiting_supplement":
-            where, params = "status = 'waiting_supplement'", []
-        elif name == "transferred":
-            where, params = "status = 'transferred'", []
-        else:
-            raise DomainError(f"Không có danh sách “{name}”.", code="not_found")
-        rows = self.store.query(f"SELECT * FROM dossiers WHERE {where} ORDER BY due_at LIMIT ?", [*params, limit])
-        return [DossierRow.from_row(r) for r in rows]
+        """A work queue (models/queues.py), read from the projection (fast on a million dossiers)."""
+        now, rule = self.now(), queue_rule(name)
+        rows = self.store.queue_rows(rule.window(now, self.calendar), limit)
+        return [r for r in rows if rule.admits(r.state, now, self.calendar)]
+
+    def flags_of(self, row: DossierRow) -> frozenset[str]:
+        """A listed dossier's flags, judged as its detail pane judges them."""
+        return dossier_flags(row.state, self.now(), self.calendar)
 
     # -- writing --------------------------------------------------------------------------------
     def _action(self, dossier_id: str, kind: str, payload: Mapping[str, Any], at: datetime) -> Action:
@@ -738,7 +711,7 @@ class Counter:
                 problems.append(f"Hồ sơ {row['code']}: nhật ký không hợp lệ ({exc.message}).")
                 continue
             expected = projection(state)
-            actual = {k: row[k] for k in expected}
+            actual = {k: row.get(k) for k in expected}  # a column a later schema adds reads None
             if expected != actual:
                 diff = ", ".join(k for k in expected if expected[k] != actual[k])
                 problems.append(f"Hồ sơ {row['code']}: trạng thái lưu không khớp nhật ký ({diff}).")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from .deadlines import classify_return
+from .deadlines import classify_return, is_due_soon
 from .errors import IllegalTransition, ValidationError
 from .journal import Action
 
@@ -275,6 +275,14 @@ def flags(state: DossierState, now: datetime, *, due_soon: bool = False) -> froz
     if state.status == "returned" and state.timeliness == "late" and not state.apologies:
         out.add("late_without_apology")
     return frozenset(out)
+
+
+def dossier_flags(state: DossierState, now: datetime, calendar: Any) -> frozenset[str]:
+    """The one place a dossier's flags are derived (list, detail pane, queues, papers alike):
+    ``flags`` with "due soon" read from the working calendar."""
+    soon = bool(state.due_at is not None and state.status in OPEN_STATUSES and state.paused_at is None
+                and is_due_soon(now, state.due_at, calendar))
+    return flags(state, now, due_soon=soon)
 
 
 @dataclass(frozen=True)

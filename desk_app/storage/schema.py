@@ -341,6 +341,17 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
     """
     DROP TRIGGER dossiers_fts_insert;
     """,
+    # 10: the pause of the legal clock is part of the projection, so the list and the queues
+    # judge a paused dossier as its detail pane does (backfilled: a pause not resumed since)
+    """
+    ALTER TABLE dossiers ADD COLUMN paused_at TEXT;
+    UPDATE dossiers SET paused_at = (
+        SELECT p.at FROM actions p WHERE p.dossier_id = dossiers.id AND p.kind = 'clock_paused'
+          AND NOT EXISTS (SELECT 1 FROM actions r WHERE r.dossier_id = p.dossier_id
+                          AND r.kind = 'clock_resumed' AND r.seq > p.seq)
+        ORDER BY p.seq DESC LIMIT 1)
+    WHERE id IN (SELECT dossier_id FROM actions WHERE kind = 'clock_paused');
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

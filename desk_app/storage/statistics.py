@@ -167,9 +167,11 @@ def _pending(conn: Any, base: str, as_of: datetime, dimension: str | None, filte
     ]
     for condition, cond_params in parts:
         for key, overdue, not_due in conn.execute(
-            f"SELECT {group}, sum(d.due_at < ?), sum(d.due_at >= ?) {base} "
+            # a dossier whose clock stood still at as_of is not late (lifecycle.flags: "paused")
+            f"SELECT {group}, sum(d.due_at < ? AND NOT coalesce(d.paused_at <= ?, 0)), "
+            f"sum(d.due_at >= ? OR coalesce(d.paused_at <= ?, 0)) {base} "
             f"WHERE {condition}{where} GROUP BY 1",
-            (t, t, *cond_params, *params)):
+            (t, t, t, t, *cond_params, *params)):
             f = fig(key)
             f.counts["pending_overdue"] += overdue or 0
             f.counts["pending_not_due"] += not_due or 0

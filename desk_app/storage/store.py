@@ -22,6 +22,7 @@ from ..models.calendar import DayOverride
 from ..models.catalogue import Catalogue, parse_catalogue
 from ..models.journal import GENESIS_HASH, Action, canonical_json, new_id, seal
 from ..models.lifecycle import ALLOWED_FROM, DossierState
+from ..models.queues import Window
 from ..models.clock import VN_TZ
 from ..models.privacy import AccessFilter
 from ..models.text import fold, nfc
@@ -98,6 +99,7 @@ class DossierRow:
     supplement_requests: int
     apologies: int
     transferred: bool
+    paused_at: datetime | None = None  # the legal clock stands still (verification under way)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> "DossierRow":
@@ -112,8 +114,19 @@ class DossierRow:
             result_ready_at=_dt(row["result_ready_at"]), notified_at=_dt(row["notified_at"]),
             returned_at=_dt(row["returned_at"]), timeliness=row["timeliness"],
             supplement_requests=row["supplement_requests"], apologies=row["apologies"],
-            transferred=bool(row["transferred"]),
+            transferred=bool(row["transferred"]), paused_at=_dt(row.get("paused_at")),
         )
+
+    @property
+    def state(self) -> DossierState:
+        """The lifecycle state the projection holds (no journal replay): what the list, the
+        queues and the statistics judge a dossier by (``lifecycle.dossier_flags``)."""
+        return DossierState(
+            status=self.status, received_at=self.received_at, original_due_at=self.original_due_at,
+            due_at=self.due_at, supplement_requests=self.supplement_requests, apologies=self.apologies,
+            transferred=self.transferred, result_ready_at=self.result_ready_at, notified_at=self.notified_at,
+            returned_at=self.returned_at, timeliness=self.timeliness, official_code=self.official_code,
+            paused_at=self.paused_at)
 
     def with_state(self, state: DossierState) -> "DossierRow":
         """This row with the projection of ``state`` (what the database now holds)."""
@@ -145,12 +158,12 @@ def projection(state: DossierState) -> dict[str, Any]:
         "supplement_requests": state.supplement_requests,
         "apologies": state.apologies,
         "transferred": int(state.transferred),
+        "paused_at": _iso(state.paused_at),
         "last_action_at": _iso(state.last_action_at),
     }
 
 
 FIRST_KINDS = frozenset(k for k, allowed in ALLOWED_FROM.items() if None in allowed)
-PROJECTION_COLUMNS = tuple(projection(DossierState(status="received", last_action_at=datetime(2000, 1, 1))))
 
 
 class Store:
@@ -464,6 +477,24 @@ class Store:
         row = self._one("SELECT * FROM dossiers WHERE id = ? OR code = ? OR official_code = ? LIMIT 1",
                         [key, key.strip().upper(), key.strip()])
         return DossierRow.from_row(row) if row else None
+
+    def queue_rows(self, window: "Window", limit: int = 500) -> list[DossierRow]:
+        """Dossiers a work queue may list (models/queues.py narrows them further), by due time."""
+        where = [f"status IN ({','.join('?' * len(window.statuses))})"]
+        params: list[Any] = list(window.statuses)
+        if window.due_from is not None:
+            where.append("due_at >= ?")
+            params.append(window.due_from.isoformat())
+        if window.due_before is not None:
+            where.append("due_at < ?")
+            params.append(window.due_before.isoformat())
+        if window.no_apology:
+            where.append("apologies = 0")
+        if window.clock_running:
+            where.append("paused_at IS NULL")
+        rows = self.query(f"SELECT * FROM dossiers WHERE {' AND '.join(where)} ORDER BY due_at LIMIT ?",
+                          [*params, limit])
+        return [DossierRow.from_row(r) for r in rows]
 
     def search_dossiers(self, query: str, limit: int = 50) -> list[DossierRow]:
         """Name without diacritics (prefix), CCCD, phone or code. Never raises on any text."""

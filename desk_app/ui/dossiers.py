@@ -39,8 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..counter import QUEUES, Counter, DossierView
-from ..models.deadlines import is_due_soon
+from ..counter import Counter, DossierView
 from ..models.errors import DomainError
 from ..models.journal import Action
 from ..models.survey import CHANNELS
@@ -48,10 +47,9 @@ from ..models.lifecycle import (
     ACTION_LABELS,
     FLAG_LABELS,
     STATUS_LABELS,
-    DossierState,
     check_transition,
-    flags as lifecycle_flags,
 )
+from ..models.queues import QUEUE_LABELS, queue as queue_rule
 from ..models.validation import format_date, parse_date
 from ..printing.papers import FORM_LABELS, Paper, Papers
 from ..models.privacy import mask_id_number, mask_phone
@@ -69,6 +67,7 @@ SHORT_FLAGS: dict[str, str] = {
     "due_soon": "Sắp đến hạn",
     "notify_citizen": "Cần báo dân",
     "ready_early": "Xong trước hẹn",
+    "paused": "Tạm dừng tính hạn",
 }
 URGENT_FLAGS = {"overdue", "needs_apology", "late_without_apology"}
 NOTIFY_CHANNELS = ("Điện thoại", "Tin nhắn", "Zalo", "Thư điện tử", "Trực tiếp")
@@ -123,20 +122,10 @@ class DossierListModel(QAbstractTableModel):
         self._cells: list[tuple[str, ...]] = []
         self._flags: list[list[str]] = []
 
-    def row_flags(self, row: DossierRow, now: datetime) -> list[str]:
-        """The lifecycle's flags from the stored projection (no journal replay per row)."""
-        state = DossierState(status=row.status, due_at=row.due_at, apologies=row.apologies,
-                             result_ready_at=row.result_ready_at, notified_at=row.notified_at,
-                             timeliness=row.timeliness)
-        soon = bool(row.due_at and row.status in ("received", "in_progress", "transferred")
-                    and is_due_soon(now, row.due_at, self.counter.calendar))
-        return ordered_flags(lifecycle_flags(state, now, due_soon=soon))
-
     def set_rows(self, rows: list[DossierRow]) -> None:
-        now = self.counter.now()
         self.beginResetModel()
         self.rows = rows
-        self._flags = [self.row_flags(r, now) for r in rows]
+        self._flags = [ordered_flags(self.counter.flags_of(r)) for r in rows]
         self._cells = [(r.code, r.applicant_name, self._procedure_name(r.procedure_code),
                         STATUS_LABELS.get(r.status, r.status), fmt_dt(r.due_at),
                         ", ".join(SHORT_FLAGS[f] for f in fl)) for r, fl in zip(rows, self._flags)]
@@ -278,7 +267,7 @@ class DossiersView(QWidget):
             failed.connect(lambda message: QMessageBox.warning(self, "Lỗi máy in", message))
         self.current: DossierView | None = None
         self.current_actions: list[Action] = []
-        self.queue_name: str = next(iter(QUEUES))
+        self.queue_name: str = next(iter(QUEUE_LABELS))
         self.preview: PdfPreviewDialog | None = None
         self.survey_dialog: SurveyDialog | None = None
         self._clerk_names: dict[str, str] | None = None
@@ -299,7 +288,7 @@ class DossiersView(QWidget):
         self.queues = QListWidget()
         self.queues.setObjectName("queues")
         self.queues.setAccessibleName("Danh sách công việc")
-        for key, label in QUEUES.items():
+        for key, label in QUEUE_LABELS.items():
             item = QListWidgetItem(label)
             item.setData(Qt.UserRole, key)
             self.queues.addItem(item)
@@ -482,11 +471,11 @@ class DossiersView(QWidget):
             key = item.data(Qt.UserRole)
             n = len(self.counter.queue(key, limit=1000))
             shown = "1000+" if n >= 1000 else str(n)
-            item.setText(f"{QUEUES[key]} ({shown})")
+            item.setText(f"{QUEUE_LABELS[key]} ({shown})")
             font = item.font()
-            font.setBold(n > 0 and key in ("overdue", "needs_apology", "due_today", "due_tomorrow"))
+            font.setBold(n > 0 and queue_rule(key).pressing)
             item.setFont(font)
-            item.setForeground(QColor("#b00020") if n and key in ("overdue", "needs_apology") else QColor())
+            item.setForeground(QColor("#b00020") if n and queue_rule(key).urgent else QColor())
 
     def reload_list(self, select: str | None = None) -> str | None:
         """Reload the queue or the search results; select ``select`` (else the first row).
@@ -504,7 +493,7 @@ class DossiersView(QWidget):
                 current.setSelected(True)
                 self.queues.blockSignals(False)
             rows = self.counter.queue(self.queue_name, limit=500)
-            self.heading.setText(f"{QUEUES[self.queue_name]}: {len(rows)} hồ sơ")
+            self.heading.setText(f"{QUEUE_LABELS[self.queue_name]}: {len(rows)} hồ sơ")
         self.model.set_rows(rows)
         row = self.model.row_of(select) if select else -1
         if row < 0 and rows and (text or not select):
@@ -516,7 +505,7 @@ class DossiersView(QWidget):
         return self.model.code_at(row)
 
     def show_queue(self, name: str) -> None:
-        if name not in QUEUES:
+        if name not in QUEUE_LABELS:
             raise DomainError(f"Không có danh sách “{name}”.", code="not_found")
         self.queue_name = name
         keys = [self.queues.item(i).data(Qt.UserRole) for i in range(self.queues.count())]

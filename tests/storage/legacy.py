@@ -17,3 +17,12 @@ def insert_dossier_before_v9(self, row):
          search_text(row["code"], row.get("official_code"), row["applicant_name"],
                      row.get("applicant_id_number"), row.get("applicant_phone")),
          name_key(row["applicant_name"])))
+
+
+def update_projection_before_v10(self, dossier_id, state):
+    """Store.update_projection up to schema 9: no paused_at column yet."""
+    from desk_app.storage.store import projection
+
+    cols = {k: v for k, v in projection(state).items() if k != "paused_at"}
+    self.conn.execute(f"UPDATE dossiers SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",
+                      (*cols.values(), dossier_id))

@@ -16,7 +16,7 @@ from desk_app.storage import db as dbmod
 from desk_app.storage import driver
 from desk_app.storage.db import DatabaseTooNew, StorageError, open_database
 
-from .legacy import insert_dossier_before_v9
+from .legacy import insert_dossier_before_v9, update_projection_before_v10
 
 BIRTH = "1.001193"        # same day, 15:00 rule
 MARITAL = "1.004873"      # 3 working days
@@ -252,6 +252,7 @@ def test_a_version_8_database_keeps_its_search_index_on_upgrade(db_path, counter
     monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS[:8])
     monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 8)
     monkeypatch.setattr("desk_app.storage.store.Store.insert_dossier", insert_dossier_before_v9)
+    monkeypatch.setattr("desk_app.storage.store.Store.update_projection", update_projection_before_v10)
     old = Counter.open(db_path, clock=clock, create=True)
     old.initialise(ward_code="42010", ward_name="Phường Đại Nài", counter_no=1, admin_username="admin",
                    admin_password="quantri123")

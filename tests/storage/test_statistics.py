@@ -11,7 +11,7 @@ from desk_app.models.errors import IllegalTransition, ValidationError
 from desk_app.models.statistics import Period, format_value
 from desk_app.storage.schema import SCHEMA_VERSION
 
-from .legacy import insert_dossier_before_v9
+from .legacy import insert_dossier_before_v9, update_projection_before_v10
 
 COPY = "2.000815"  # certified copy: same day, 15:00 cut-off
 MARITAL = "1.004873"  # marital-status certificate: 3 working days
@@ -198,6 +198,7 @@ def test_a_version_5_database_gets_its_receiving_clerks_on_upgrade(db_path, coun
     monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 5)
     monkeypatch.setattr("desk_app.storage.store.Store.insert_action", _v5_insert_action)
     monkeypatch.setattr("desk_app.storage.store.Store.insert_dossier", insert_dossier_before_v9)
+    monkeypatch.setattr("desk_app.storage.store.Store.update_projection", update_projection_before_v10)
     old = Counter.open(db_path, clock=clock, create=True)
     old.initialise(ward_code="42010", ward_name="Phường Đại Nài", counter_no=1, admin_username="admin",
                    admin_password="quantri123")

@@ -290,3 +290,20 @@ def test_withdraw_opens_the_stop_notice(view, counter, dossier):
     assert view.preview.windowTitle() == "Thông báo dừng giải quyết hồ sơ"
     assert enabled(view) == {"reprint"}
     assert "stop_notice" in view.available_papers()
+
+
+def test_a_paused_dossier_reads_paused_in_the_list_as_in_its_details(qtbot, view, counter, clock, dossier):
+    clock.set(2026, 11, 25, 9, 0)
+    counter.pause_clock(dossier.code, "Chờ kết quả xác minh")
+    clock.set(2026, 12, 1, 9, 0)  # past the old appointment, the clock standing still
+    view.refresh()
+    for name in ("overdue", "needs_apology"):
+        view.show_queue(name)
+        assert codes(view) == [], name
+    labels = [view.queues.item(i).text() for i in range(view.queues.count())]
+    assert "Quá hạn (0)" in labels and "Cần phiếu xin lỗi (0)" in labels
+    qtbot.keyClicks(view.search_box, dossier.code[-11:])
+    view.reload_list()
+    assert codes(view) == [dossier.code]
+    assert view.model.data(view.model.index(0, 5)) == "Tạm dừng tính hạn"
+    assert view.detail_fields["flags"].text() == "Đang tạm dừng tính thời hạn"

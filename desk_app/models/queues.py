@@ -1,0 +1,82 @@
+"""The clerk's work queues, declared once.
+
+A queue is a question asked of the dossier's state. ``Window`` narrows the rows storage reads
+(status, due window, no apology yet, clock running: all columns of the projection); ``admits``
+then asks the lifecycle (``dossier_flags``), so a queue can never disagree with the flags the
+list and the detail pane show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .calendar import WorkingCalendar
+from .errors import DomainError
+from .lifecycle import OPEN_STATUSES, DossierState, dossier_flags
+
+
+@dataclass(frozen=True)
+class Window:
+    """What storage reads for a queue (every field a column of the dossiers projection)."""
+
+    statuses: tuple[str, ...]
+    due_from: datetime | None = None
+    due_before: datetime | None = None
+    no_apology: bool = False
+    clock_running: bool = False  # paused dossiers left out
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    label: str
+    statuses: tuple[str, ...]
+    flag: str | None = None  # the lifecycle flag every dossier listed carries
+    due: str | None = None  # "today", "next_working_day": the appointment falls that day
+    no_apology: bool = False
+    urgent: bool = False  # shown in red when not empty
+    pressing: bool = False  # shown in bold when not empty
+
+    def window(self, now: datetime, calendar: WorkingCalendar) -> Window:
+        due_from = due_before = None
+        if self.due == "today":
+            due_from = now
+            due_before = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
+        elif self.due == "next_working_day":
+            due_from = datetime.combine(calendar.next_working_day(now.date()), datetime.min.time(), now.tzinfo)
+            due_before = due_from + timedelta(days=1)
+        elif self.flag in ("overdue", "needs_apology"):
+            due_before = now
+        running = self.flag is not None or self.due is not None
+        return Window(self.statuses, due_from, due_before, self.no_apology or self.flag == "needs_apology",
+                      running)
+
+    def admits(self, state: DossierState, now: datetime, calendar: WorkingCalendar) -> bool:
+        if state.status not in self.statuses:
+            return False
+        if self.flag is not None and self.flag not in dossier_flags(state, now, calendar):
+            return False
+        if self.due is not None and (state.paused_at is not None or state.due_at is None):
+            return False
+        return not (self.no_apology and state.apologies)
+
+
+QUEUES: tuple[Queue, ...] = (
+    Queue("due_today", "Đến hạn hôm nay", OPEN_STATUSES, due="today", pressing=True),
+    Queue("due_tomorrow", "Hạn trả ngày làm việc tới", OPEN_STATUSES, due="next_working_day",
+          no_apology=True, pressing=True),  # "hạn trả ngày mai": the last day to apologise in time
+    Queue("overdue", "Quá hạn", OPEN_STATUSES, flag="overdue", urgent=True, pressing=True),
+    Queue("needs_apology", "Cần phiếu xin lỗi", OPEN_STATUSES, flag="needs_apology", urgent=True, pressing=True),
+    Queue("ready_to_return", "Có kết quả, chờ trả", ("result_ready",)),
+    Queue("waiting_supplement", "Chờ bổ sung", ("waiting_supplement",)),
+    Queue("transferred", "Chuyển liên thông", ("transferred",)),
+)
+QUEUE_LABELS: dict[str, str] = {q.name: q.label for q in QUEUES}
+
+
+def queue(name: str) -> Queue:
+    for q in QUEUES:
+        if q.name == name:
+            return q
+    raise DomainError(f"Không có danh sách “{name}”.", code="not_found")
