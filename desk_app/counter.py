@@ -267,13 +267,14 @@ class Counter:
         now = self.now()
         due = compute_due(now, proc.time_limit, self.calendar, self.office_hours,
                           with_verification=with_verification)
-        fee = quote_fee(proc, form_data or {}, self.settings())
+        fee = quote_fee(proc, form_data or {}, self.settings(), today=now.date())
         payload = {
             "due_at": due.due_at.isoformat(),
             "clock_started_at": now.isoformat(),
             "with_verification": with_verification,
             "skipped_days": [[s.day.isoformat(), s.reason] for s in due.skipped],
-            "fee": {"amount": fee.amount, "lines": list(fee.lines)},
+            "fee": {"amount": fee.amount, "lines": list(fee.lines), "late": fee.late,
+                    "exemption": fee.exemption},
         }
         if home:
             payload["home_unit"] = home

@@ -31,7 +31,8 @@ SOLVED_BY = ("ward", "higher")
 _PROCEDURE_KEYS = {
     "code", "name", "domain", "solved_by", "time_limit", "time_limit_note", "fee", "fee_note",
     "fee_exemptions", "legal_basis", "components", "process", "submit_channels", "result",
-    "declaration_template", "retention", "requires_presence", "active", "on_time_window_days",
+    "declaration_template", "retention", "requires_presence", "active", "on_time_window_days", "on_time_from",
+    "on_time_exemption",
     "location_independent", "handover_hours",
 }
 # The hand-overs of a transferred dossier that can carry a step time, in working hours: the
@@ -103,7 +104,9 @@ class Procedure:
     process: tuple[str, ...] = ()
     submit_channels: tuple[str, ...] = ()
     requires_presence: tuple[str, ...] = ()
-    on_time_window_days: int | None = None
+    on_time_window_days: int | None = None  # registered later than this is late (the late fee applies)
+    on_time_from: str = ""  # the form field the window counts from, e.g. "child.birth_date"
+    on_time_exemption: str = ""  # the exemption the window decides (not the clerk's to choose)
     active: bool = True
     location_independent: bool = False  # may be received for a citizen of another ward and routed there
     handover_hours: Mapping[str, float] = field(default_factory=dict)  # step -> working hours
@@ -111,6 +114,11 @@ class Procedure:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "search_key", fold(f"{self.code} {self.name}"))
+
+    @property
+    def chosen_fee_exemptions(self) -> tuple[str, ...]:
+        """The exemptions the clerk chooses on proof (the one the window decides is computed)."""
+        return tuple(e for e in self.fee_exemptions if e != self.on_time_exemption)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -124,6 +132,10 @@ class Procedure:
             out["time_limit_note"] = self.time_limit_note
         if self.on_time_window_days is not None:
             out["on_time_window_days"] = self.on_time_window_days
+        if self.on_time_from:
+            out["on_time_from"] = self.on_time_from
+        if self.on_time_exemption:
+            out["on_time_exemption"] = self.on_time_exemption
         if self.location_independent:
             out["location_independent"] = True
         if self.handover_hours:
@@ -295,6 +307,12 @@ def parse_procedure(entry: Any, *, position: int = 0) -> Procedure:
     window = entry.get("on_time_window_days")
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
         raise r.fail("on_time_window_days", "phải là số ngày nguyên từ 1 trở lên.")
+    window_from = r.text("on_time_from", required=False)
+    if window_from and window is None:
+        raise r.fail("on_time_from", "chỉ dùng cùng on_time_window_days.")
+    on_time_exemption = r.text("on_time_exemption", required=False)
+    if on_time_exemption and on_time_exemption not in r.texts("fee_exemptions"):
+        raise r.fail("on_time_exemption", "phải là một trường hợp trong fee_exemptions.")
     active = entry.get("active", True)
     if not isinstance(active, bool):
         raise r.fail("active", "phải là true hoặc false.")
@@ -329,6 +347,8 @@ def parse_procedure(entry: Any, *, position: int = 0) -> Procedure:
         retention=_retention(r),
         requires_presence=r.texts("requires_presence"),
         on_time_window_days=window,
+        on_time_from=window_from,
+        on_time_exemption=on_time_exemption,
         active=active,
         location_independent=independent,
         handover_hours={k: float(v) for k, v in handover.items()},

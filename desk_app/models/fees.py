@@ -261,6 +261,8 @@ def _describe_one(spec: FeeSpec, settings: Mapping[str, str] | None) -> str:
 class FeeQuote:
     amount: int
     lines: tuple[str, ...]
+    late: bool = False  # the late-registration fee applied
+    exemption: str = ""  # the exemption the clerk chose, on proof
 
 
 def _setting_amount(spec: FeeSpec, settings: Mapping[str, str] | None) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -112,6 +112,11 @@ class Field:
     maximum: float | None = None
     check_birth_date: str | None = None  # a cccd field checked against this date field
     check_sex: str | None = None
+    choices_from: str = ""  # the choices are the procedure's (CHOICE_SOURCES), see for_procedure
+
+
+# Where a choice field may take its choices from: a procedure's attribute in the catalogue.
+CHOICE_SOURCES = {"procedure.fee_exemptions": "chosen_fee_exemptions"}
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,21 @@ class FormTemplate:
             if f.id == field_id:
                 return f
         raise KeyError(field_id)
+
+    def for_procedure(self, procedure: Any) -> "FormTemplate":
+        """This template as one procedure's entry screen shows it: a field whose choices come
+        from the catalogue (``choices_from``) takes them, and is left out when there are none."""
+        if not any(f.choices_from for f in self.fields):
+            return self
+        fields = []
+        for f in self.fields:
+            if f.choices_from:
+                choices = tuple(getattr(procedure, CHOICE_SOURCES[f.choices_from]))
+                if not choices:
+                    continue
+                f = replace(f, choices=choices)
+            fields.append(f)
+        return replace(self, fields=tuple(fields))
 
     def groups(self) -> list[tuple[str, list[Field]]]:
         """Fields in order, grouped as the entry screen shows them."""
@@ -221,7 +241,7 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
     field_lines = _table_lines(text, "fields")
     fields: list[Field] = []
     field_keys = {"id", "label", "type", "required", "help", "default", "choices", "group", "max_length",
-                  "minimum", "maximum", "check_birth_date", "check_sex"}
+                  "minimum", "maximum", "check_birth_date", "check_sex", "choices_from"}
     for index, raw in enumerate(data.get("fields", [])):
         line = field_lines[index] if index < len(field_lines) else None
         for key in raw:
@@ -235,7 +255,11 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
                                 f"trường “{fid}” có kiểu không biết “{ftype}” (dùng: {', '.join(FIELD_TYPES)}).")
         if not raw.get("label"):
             raise TemplateError(source, line, f"trường “{fid}” thiếu nhãn (label).")
-        if ftype == "choice" and not raw.get("choices"):
+        if raw.get("choices_from") and (ftype != "choice" or raw["choices_from"] not in CHOICE_SOURCES):
+            raise TemplateError(source, _line_of(text, "choices_from", line or 1),
+                                f"trường “{fid}”: choices_from chỉ dùng cho kiểu choice, lấy từ "
+                                f"{', '.join(CHOICE_SOURCES)}.")
+        if ftype == "choice" and not raw.get("choices") and not raw.get("choices_from"):
             raise TemplateError(source, line, f"trường “{fid}” kiểu choice phải có danh sách choices.")
         if any(f.id == fid for f in fields):
             raise TemplateError(source, line, f"trường “{fid}” khai báo hai lần.")
@@ -244,7 +268,7 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
             help=raw.get("help", ""), default=raw.get("default"), choices=tuple(raw.get("choices", ())),
             group=raw.get("group", ""), max_length=raw.get("max_length"), minimum=raw.get("minimum"),
             maximum=raw.get("maximum"), check_birth_date=raw.get("check_birth_date"),
-            check_sex=raw.get("check_sex"),
+            check_sex=raw.get("check_sex"), choices_from=raw.get("choices_from", ""),
         ))
     field_ids = {f.id for f in fields}
     for f in fields:

@@ -121,14 +121,62 @@ def _count(values: Mapping[str, Any], key: str, default: int) -> int:
         return default
 
 
+@dataclass(frozen=True)
+class Timeliness:
+    """Whether a registration is made within the window the law gives (the late fee applies
+    after it): ``late`` is None when it cannot be told, with ``line`` saying why."""
+
+    late: bool | None
+    line: str = ""
+
+
+def registration_timeliness(procedure: Procedure, form_values: Mapping[str, Any], today: date) -> Timeliness:
+    """Late registration (e.g. a birth after 60 days, a death after 15), from the catalogue's
+    ``on_time_window_days`` counted from the form field ``on_time_from``."""
+    window = procedure.on_time_window_days
+    if window is None:
+        return Timeliness(False)
+    if not procedure.on_time_from:
+        return Timeliness(None, f"Danh mục chưa ghi ngày bắt đầu tính thời hạn {window} ngày; "
+                                "chưa xác định được đăng ký đúng hạn hay quá hạn.")
+    raw = form_values.get(procedure.on_time_from)
+    try:
+        start = raw if isinstance(raw, date) else parse_date(str(raw), field=procedure.on_time_from)
+    except ValidationError:
+        return Timeliness(None, "Chưa nhập ngày bắt đầu tính thời hạn đăng ký: chưa xác định được "
+                                "đăng ký đúng hạn hay quá hạn.")
+    days = (today - start).days
+    if days > window:
+        return Timeliness(True, f"Đăng ký quá hạn: {days} ngày kể từ ngày {start:%d/%m/%Y}, "
+                                f"quá thời hạn {window} ngày.")
+    return Timeliness(False, f"Đăng ký đúng hạn (trong {window} ngày kể từ ngày {start:%d/%m/%Y}).")
+
+
+def fee_exemption(procedure: Procedure, form_values: Mapping[str, Any]) -> str:
+    """The exemption the clerk chose (form field ``fee_exempt``), one of the catalogue's."""
+    chosen = clean_text(str(form_values.get("fee_exempt") or ""))
+    if not chosen:
+        return ""
+    for case in procedure.chosen_fee_exemptions:
+        if case.casefold() == chosen.casefold():
+            return case
+    raise ValidationError(f"“{chosen}” không phải trường hợp được miễn lệ phí của thủ tục này.", field="fee_exempt")
+
+
 def quote_fee(procedure: Procedure, form_values: Mapping[str, Any], settings: Mapping[str, str] | None = None,
-              *, online: bool = False) -> FeeQuote:
+              *, today: date, online: bool = False) -> FeeQuote:
     """What the citizen pays at intake, from the catalogue's fee and the typed counts
-    (``pages`` and ``copies`` for certified copies, ``quantity`` otherwise; ``fee_exempt`` when
-    the clerk ticks an exemption)."""
-    return compute_fee(procedure.fee, quantity=max(1, _count(form_values, "quantity", 1)),
-                       pages=_count(form_values, "pages", 1), copies=max(1, _count(form_values, "copies", 1)),
-                       exempt=bool(form_values.get("fee_exempt")), online=online, settings=settings)
+    (``pages`` and ``copies`` for certified copies, ``quantity`` otherwise), the late fee when
+    registered after the legal window, nothing for an exemption the clerk chose."""
+    timeliness = registration_timeliness(procedure, form_values, today)
+    exemption = fee_exemption(procedure, form_values)
+    quote = compute_fee(procedure.fee, quantity=max(1, _count(form_values, "quantity", 1)),
+                        pages=_count(form_values, "pages", 1), copies=max(1, _count(form_values, "copies", 1)),
+                        exempt=bool(exemption), late=bool(timeliness.late), online=online, settings=settings)
+    lines = [timeliness.line] if timeliness.line else []
+    if exemption:
+        lines.append(f"Trường hợp được miễn: {exemption}.")
+    return FeeQuote(quote.amount, (*lines, *quote.lines), late=bool(timeliness.late), exemption=exemption)
 
 
 def missing_components(procedure: Procedure, received: Iterable[PaperReceived]) -> list[str]:

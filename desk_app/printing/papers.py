@@ -250,9 +250,12 @@ class Papers:
         if "amount" not in fee:
             return rule
         amount = int(fee["amount"])
-        if amount == 0:
+        if fee.get("exemption"):
+            return f"Miễn lệ phí (thuộc trường hợp: {fee['exemption']})"
+        if amount == 0 and not fee.get("late"):
             return rule.split(";")[0] if rule else "Không thu"
-        return f"{format_money(amount)} ({money_in_words(amount)}); {rule}"
+        late = "lệ phí đăng ký quá hạn; " if fee.get("late") else ""
+        return f"{format_money(amount)} ({money_in_words(amount)}); {late}{rule}"
 
     # -- papers ---------------------------------------------------------------------------------
     def dossier_paper(self, key: str, form: str, *, record: bool = True) -> Paper:

@@ -81,7 +81,7 @@ class IntakeView(QWidget):
         self.template: FormTemplate | None = None
         self.form: TemplateForm | None = None
         self.applicant_form: TemplateForm | None = None
-        self._forms: dict[tuple[str, str], TemplateForm] = {}
+        self._forms: dict[tuple, TemplateForm] = {}  # by template version and its catalogue choices
         self.draft_id = new_id()
         self.last_view: DossierView | None = None
         self.survey_dialog: SurveyDialog | None = None
@@ -184,7 +184,7 @@ class IntakeView(QWidget):
                          papers: list[str] | None = None) -> None:
         try:
             proc = self.counter.catalogue.get(code)
-            template = self.counter.templates.latest(proc.declaration_template)
+            template = self.counter.templates.latest(proc.declaration_template).for_procedure(proc)
         except DomainError as exc:
             warn(self, exc.message)
             return
@@ -220,7 +220,8 @@ class IntakeView(QWidget):
 
     def _form_for(self, template: FormTemplate) -> TemplateForm:
         """Forms are built once per template version and reused (building one takes tens of ms)."""
-        form = self._forms.get(template.key)
+        key = (template.key, tuple(f.choices for f in template.fields if f.choices_from))
+        form = self._forms.get(key)
         if form is None:
             form = TemplateForm(template, today=self.counter.now().date())
             form.changed.connect(self._schedule_draft)
@@ -228,7 +229,7 @@ class IntakeView(QWidget):
                 form.completed.connect(lambda: self.form and self.form.focus_first())
             else:
                 form.completed.connect(self.papers.setFocus)
-            self._forms[template.key] = form
+            self._forms[key] = form
         else:
             form.blockSignals(True)  # a reset is not typing: no draft for it
             form.clear()

@@ -31,7 +31,7 @@ def catalogue() -> Catalogue:
 
 
 def test_seed_loads_with_all_procedures(catalogue):
-    assert catalogue.version == "2026.11.2"
+    assert catalogue.version == "2026.12.1"
     codes = [p.code for p in catalogue.procedures]
     assert len(codes) >= 19
     assert len(codes) == len(set(codes))

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from desk_app.models.errors import DomainError
+from desk_app.models.errors import DomainError, ValidationError
 from desk_app.models.forms import load_library, parse_template
 from desk_app.paths import templates_dir
 from desk_app.printing.papers import Papers
@@ -102,7 +102,7 @@ def test_a_dossier_keeps_its_template_version_after_an_upgrade(counter, applican
     view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
     typed_with = counter.templates.latest("to_khai_khai_sinh").version  # the database keeps it from now on
     original = (templates_dir() / "declarations" / "to_khai_khai_sinh.toml").read_text(encoding="utf-8")
-    newer = original.replace(f'version = "{typed_with}"', 'version = "2026.1"').replace(
+    newer = original.replace(f'version = "{typed_with}"', 'version = "2099.1"').replace(
         'text = "TỜ KHAI ĐĂNG KÝ KHAI SINH"', 'text = "TỜ KHAI ĐĂNG KÝ KHAI SINH (MẪU MỚI)"')
     folder = tmp_path / "templates"
     folder.mkdir()
@@ -112,7 +112,7 @@ def test_a_dossier_keeps_its_template_version_after_an_upgrade(counter, applican
     monkeypatch.setattr("desk_app.counter.templates_dir", lambda: folder)
     counter._templates = None  # as at the next start of the upgraded app
     papers = Papers(counter)
-    assert papers.library.latest("to_khai_khai_sinh").version == "2026.1"
+    assert papers.library.latest("to_khai_khai_sinh").version == "2099.1"
     pinned = counter.dossier(view.code)
     assert pinned.row.template_version == typed_with
     text = text_of(papers.dossier_paper(view.code, "declaration").pdf)
@@ -131,8 +131,12 @@ def test_the_fee_is_computed_at_intake_and_printed_in_figures_and_words(counter,
     assert received.payload["fee"]["amount"] == 2 * (2000 + 2000 + 1000 + 1000 + 1000)
     text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
     assert "14.000 đồng (Mười bốn nghìn đồng)" in text
-    exempt = counter.receive("2.000884", applicant, form_data={"fee_exempt": True})
-    assert [a for a in counter.store.actions_for(exempt.id)][0].payload["fee"]["amount"] == 0
+    counter.set_settings({"fee.1.004873": "15.000"})
+    exempt = counter.receive("1.004873", applicant, form_data={"fee_exempt": "Người thuộc hộ nghèo"})
+    fee = [a for a in counter.store.actions_for(exempt.id)][0].payload["fee"]
+    assert fee["amount"] == 0 and "Trường hợp được miễn: Người thuộc hộ nghèo." in fee["lines"]
+    with pytest.raises(ValidationError, match="không phải trường hợp được miễn"):
+        counter.receive("2.000884", applicant, form_data={"fee_exempt": "Người thuộc hộ nghèo"})
 
 
 def test_a_reprint_keeps_the_day_of_the_decision(counter, clock, papers, applicant):
@@ -143,3 +147,18 @@ def test_a_reprint_keeps_the_day_of_the_decision(counter, clock, papers, applica
     assert "Đại Nài, ngày 23 tháng 11 năm 2026" in text
     receipt = text_of(papers.dossier_paper(view.code, "receipt").pdf)
     assert "Đại Nài, ngày 23 tháng 11 năm 2026" in receipt
+
+
+def test_a_late_birth_registration_pays_the_late_fee_on_its_receipt(counter, papers, applicant, clock):
+    counter.set_settings({"fee.1.001193.late": "8.000"})
+    late = counter.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026"})
+    [received] = [a for a in counter.store.actions_for(late.id) if a.kind == "received"]
+    assert received.payload["fee"]["amount"] == 8000 and received.payload["fee"]["late"] is True
+    text = text_of(papers.dossier_paper(late.code, "receipt").pdf)
+    assert "8.000 đồng (Tám nghìn đồng); lệ phí đăng ký quá hạn" in text
+    on_time = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)  # born 01/11, 22 days before
+    assert text_of(papers.dossier_paper(on_time.code, "receipt").pdf).count("8.000 đồng") == 0
+    poor = counter.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026",
+                                                             "fee_exempt": "Người thuộc hộ nghèo"})
+    assert "Miễn lệ phí (thuộc trường hợp: Người thuộc hộ nghèo)" in text_of(
+        papers.dossier_paper(poor.code, "receipt").pdf)

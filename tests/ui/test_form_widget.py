@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QGroupBox, QLineEdit, QPlainTextEdit, QScrollArea
 
+from desk_app.models.catalogue import load_catalogue
 from desk_app.models.forms import check_values, load_library, parse_template
 from desk_app.paths import templates_dir
 from desk_app.ui.form_widget import ERROR_COLOUR, WARNING_COLOUR, TemplateForm
@@ -36,7 +37,9 @@ def focused():
 
 @pytest.fixture(scope="module")
 def birth():
-    return load_library(templates_dir(), strict=True).latest("to_khai_khai_sinh")
+    # as the intake screen shows it for the birth registration: the exemptions from the catalogue
+    return load_library(templates_dir(), strict=True).latest("to_khai_khai_sinh").for_procedure(
+        load_catalogue().get("1.001193"))
 
 
 def show(qtbot, form: TemplateForm) -> TemplateForm:
@@ -80,7 +83,10 @@ def test_every_field_gets_a_widget_of_its_type_in_a_box_per_group(form, birth):
         assert message is form.message_label(f.id) and message.isHidden()
     boxes = form.findChildren(QGroupBox)
     assert [b.title() for b in boxes] == ["Người yêu cầu", "Người được khai sinh", "Mẹ", "Cha",
-                                          "Đề nghị cấp bản sao"]
+                                          "Đề nghị cấp bản sao", "Lệ phí"]
+    exempt = form.field_widget("fee_exempt")
+    assert [exempt.itemText(i) for i in range(exempt.count())] == [
+        "", "Người thuộc gia đình có công với cách mạng", "Người thuộc hộ nghèo", "Người khuyết tật"]
     assert form.findChild(QScrollArea).widget().isAncestorOf(boxes[0])
     # hints, placeholders and defaults come from the template
     cccd = form.field_widget("applicant.id_number")
@@ -363,5 +369,5 @@ def test_key_events_to_fill_the_required_fields_of_the_birth_form(qtbot, form, b
     assert result.ok, result.errors
     assert result.values["child.sex"] == "Nam"
     assert result.values["applicant.full_name"] == "Nguyễn Văn Đức"
-    assert (characters, enters) == (79, 27)
+    assert (characters, enters) == (79, 28)  # one Enter past the optional exemption
     print(f"birth form: {characters + enters} key events ({characters} characters, {enters} Enter)")

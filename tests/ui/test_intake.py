@@ -189,3 +189,18 @@ def test_returning_citizen_birth_in_under_40_percent_of_the_keys(qtbot, intake, 
     ratio = keys / word_keys
     print(f"\nkey events: ours {keys}, Word template {word_keys}, ratio {ratio:.0%}")
     assert ratio <= 0.40
+
+
+def test_the_clerk_picks_an_exemption_on_the_birth_form_and_the_receipt_says_it(qtbot, intake, counter, printer,
+                                                                               applicant, no_dialogs):
+    counter.set_settings({"fee.1.001193.late": "8000"})
+    choose_birth(qtbot, intake)
+    exempt = intake.form.field_widget("fee_exempt")
+    assert [exempt.itemText(i) for i in range(exempt.count())][1:] == list(
+        counter.catalogue.get("1.001193").chosen_fee_exemptions)
+    late = BIRTH_VALUES | {"child.birth_date": "01/08/2026", "fee_exempt": "Người khuyết tật"}
+    intake.set_values({f"applicant.{k}": v for k, v in applicant.items()} | late)
+    view = intake.accept()
+    assert view is not None, no_dialogs
+    receipt = printer.texts()[0]
+    assert "Miễn lệ phí (thuộc trường hợp: Người khuyết tật)" in receipt
