@@ -356,8 +356,7 @@ def revoke_counter(db: Database, ward_code: str, counter: int | str, *, now: dat
 # -- push --------------------------------------------------------------------------------------
 def _lenient_state(journal: Iterable[Action]) -> DossierState:
     """The dossier's state from its journal in server order. An action the lifecycle does not
-    accept here (a district ``note``, or two devices' actions interleaved differently than on
-    a counter) is kept in the journal and skipped for the projection: the server stores, the
+    accept here (two devices' actions interleaved differently than on a counter) is kept in the journal and skipped for the projection: the server stores, the
     counter decides."""
     state = DossierState()
     for action in journal:
@@ -865,16 +864,12 @@ def district_action(db: Database, credential: Credential, dossier_id: str, *, ki
                         at=now.astimezone(VN_TZ).replace(microsecond=0),
                         clerk=clean_text(clerk or principal.name)[:100] or DISTRICT_DEVICE, counter=0,
                         device_id=DISTRICT_DEVICE, payload=_clean_payload(payload))
-        if kind == "note":
-            if not clean_text(str(action.payload.get("text") or "")):
-                raise ApiError(422, "bad_request", "Ghi chú phải có nội dung (payload.text).")
-        else:
-            try:
-                apply(_lenient_state(_journal(conn, dossier_id)), action)
-            except IllegalTransition as exc:
-                raise ApiError(409, "conflict", exc.message) from None
-            except ValidationError as exc:
-                raise ApiError(422, "bad_request", exc.message) from None
+        try:  # the lifecycle is the one judge, for the level above as for the counters
+            apply(_lenient_state(_journal(conn, dossier_id)), action)
+        except IllegalTransition as exc:
+            raise ApiError(409, "conflict", exc.message) from None
+        except ValidationError as exc:
+            raise ApiError(422, "bad_request", exc.message) from None
         sealed = seal(action, head)
         seq = _insert_action(conn, sealed, ward_code, now)
         if seq is None:

@@ -345,3 +345,14 @@ def test_incidents_list_and_export_with_the_72_hour_deadline(tmp_path):
     assert "SỔ THEO DÕI SỰ CỐ DỮ LIỆU CÁ NHÂN" in text and "Quá hạn báo cáo 8 giờ" in text
     bad = run("incidents", "--db", str(path), "--export", str(tmp_path / "su-co.doc"))
     assert bad.returncode == 2 and "không hỗ trợ" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_nothing_the_clerk_reads_calls_the_server_above_the_ward_a_district():
+    """No district level since 1/7/2025: the server is the province's."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    said = [f"{p.relative_to(root)}:{n}" for folder in ("desk_app", "desk_district")
+            for p in (root / folder).rglob("*.py")
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "huyện" in line]
+    assert said == []

@@ -78,12 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", parents=[db], help="kiểm tra toàn vẹn cơ sở dữ liệu và nhật ký")
 
-    p = sub.add_parser("enroll", parents=[db], help="đăng ký quầy với máy chủ huyện bằng mã một lần")
-    p.add_argument("--server", required=True, help="địa chỉ máy chủ huyện, ví dụ https://motcua.huyen.vn")
-    p.add_argument("--code", required=True, help="mã đăng ký một lần do máy chủ huyện cấp")
+    p = sub.add_parser("enroll", parents=[db], help="đăng ký quầy với máy chủ cấp tỉnh bằng mã một lần")
+    p.add_argument("--server", required=True, help="địa chỉ máy chủ cấp tỉnh, ví dụ https://motcua.hatinh.gov.vn")
+    p.add_argument("--code", required=True, help="mã đăng ký một lần do máy chủ cấp tỉnh cấp")
     p.add_argument("--ca-bundle", default=None, help="tệp chứng chỉ gốc (CA) riêng, nếu máy chủ dùng CA nội bộ")
 
-    p = sub.add_parser("sync", parents=[db], help="đồng bộ với máy chủ huyện")
+    p = sub.add_parser("sync", parents=[db], help="đồng bộ với máy chủ cấp tỉnh")
     p.add_argument("--once", action="store_true", required=True, help="chạy một lượt rồi thoát")
 
     p = sub.add_parser("print", parents=[db], help="in giấy tờ của hồ sơ, niêm yết thủ tục hoặc sổ theo dõi ra PDF")
@@ -566,7 +566,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         if args.list:
             purge = counter.list_purge()
             if purge is None:
-                print("Không có hồ sơ nào đã hết thời hạn lưu trữ và đã đồng bộ lên máy chủ huyện; "
+                print("Không có hồ sơ nào đã hết thời hạn lưu trữ và đã đồng bộ lên máy chủ cấp tỉnh; "
                       "không lập danh sách.")
                 return 0
             print(f"Danh sách hủy dữ liệu cá nhân {purge.id}, lập lúc {purge.listed_at:%H:%M %d/%m/%Y}: "

@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     "survey_recorded": "Ghi nhận khảo sát sự hài lòng",
     "clock_paused": "Tạm dừng tính thời hạn (xác minh)",
     "clock_resumed": "Tính tiếp thời hạn",
+    "note": "Ghi chú",
 }
 ACTION_KINDS = tuple(ACTION_LABELS)
 
@@ -82,6 +83,7 @@ ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
     "survey_recorded": ("returned",),
     "clock_paused": OPEN_STATUSES,
     "clock_resumed": OPEN_STATUSES,
+    "note": STATUSES,  # e.g. the level above writes where a transferred dossier stands
 }
 
 _NEXT_STATUS: dict[str, str] = {
@@ -241,6 +243,10 @@ def apply(state: DossierState, action: Action) -> DossierState:
         _require(p, "survey", "Thiếu mã phiếu khảo sát.")
         _require(p, "answers", "Phiếu khảo sát chưa có câu trả lời.")
         changes["surveyed"] = True
+    elif kind == "note":
+        text = p.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError("Ghi chú phải có nội dung.", field="text")
     elif kind == "printed":
         _require(p, "form", "Thiếu loại giấy tờ được in.")
         changes["prints"] = state.prints + 1

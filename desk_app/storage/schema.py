@@ -352,6 +352,22 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
         ORDER BY p.seq DESC LIMIT 1)
     WHERE id IN (SELECT dossier_id FROM actions WHERE kind = 'clock_paused');
     """,
+    # 11: pulled actions this counter cannot apply yet (a kind it does not know, a conflict, a
+    # dossier it lacks) wait here, retried at every sync and shown to the clerk; never skipped
+    """
+    CREATE TABLE inbox (
+        id            TEXT PRIMARY KEY,           -- the action's id (a digest for a malformed item)
+        server_seq    INTEGER,
+        dossier_id    TEXT,
+        kind          TEXT NOT NULL DEFAULT '',
+        content       TEXT NOT NULL,              -- the item as pulled (JSON)
+        reason        TEXT NOT NULL,              -- why it could not be applied, for the clerk
+        first_seen_at TEXT NOT NULL,
+        last_tried_at TEXT NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX inbox_order ON inbox(server_seq);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,7 +13,7 @@ import random
 import ssl
 import threading
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from ..models.journal import Action
 from ..models.lifecycle import DossierState, apply, derive_state
 from ..models.text import nfc
 from ..storage.driver import IntegrityError
+from ..storage.inbox import Inbox
 from ..storage.store import Store
 
 BATCH = 500
@@ -47,6 +48,7 @@ class SyncReport:
     pulled: int = 0
     reference_updated: bool = False
     waiting: int = 0
+    held: int = 0  # pulled actions waiting in the inbox (not applicable yet)
     error: str | None = None
     clock_warning: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -54,6 +56,8 @@ class SyncReport:
     def summary(self) -> str:
         parts = [f"đã gửi {self.pushed}", f"trùng (đã có trên máy chủ) {self.duplicates}",
                  f"cần xử lý {self.parked}", f"đã nhận {self.pulled}", f"còn chờ {self.waiting}"]
+        if self.held:
+            parts.append(f"chưa áp dụng được {self.held} thao tác nhận về")
         text = "Đồng bộ: " + ", ".join(parts) + "."
         if self.reference_updated:
             text += " Đã cập nhật danh mục, mẫu giấy tờ và lịch nghỉ."
@@ -89,7 +93,7 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
                 _TLS_CONTEXTS[(ca_bundle or "", stamp)] = found
             return found
     except (OSError, ssl.SSLError) as exc:
-        raise SyncError(f"Không đọc được tệp chứng chỉ của máy chủ huyện ({ca_bundle}): {exc}. "
+        raise SyncError(f"Không đọc được tệp chứng chỉ của máy chủ cấp tỉnh ({ca_bundle}): {exc}. "
                         "Báo bộ phận CNTT kiểm tra tệp này.", code="ca_bundle") from None
 
 
@@ -105,7 +109,7 @@ class SyncClient:
     def _http(self, store: Store) -> httpx.Client:
         url = store.get_setting("district_url")
         if not url:
-            raise SyncError("Chưa khai báo địa chỉ máy chủ huyện (desk-app enroll).", code="not_enrolled")
+            raise SyncError("Chưa khai báo địa chỉ máy chủ cấp tỉnh (desk-app enroll).", code="not_enrolled")
         ca = store.get_setting("district_ca_bundle")
         token = store.get_setting("device_token")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -128,7 +132,7 @@ class SyncClient:
                                   verify=tls_context(ca_bundle), transport=self.transport) as http:
                     reply = http.post("/api/v1/enroll", json=body)
             except httpx.HTTPError as exc:
-                raise SyncError(f"Không kết nối được máy chủ huyện ({exc}).", code="network") from None
+                raise SyncError(f"Không kết nối được máy chủ cấp tỉnh ({exc}).", code="network") from None
             data = _json(reply)
             if reply.status_code != 200:
                 raise SyncError(data.get("message") or f"Máy chủ từ chối đăng ký (mã {reply.status_code}).",
@@ -159,6 +163,9 @@ class SyncClient:
                         self._reference(store, http, report)
             except SyncError as exc:
                 report.error = exc.message
+            # held actions again, offline too: a dossier pulled since, a newer catalogue
+            report.pulled += retry_held(store, store.get_setting("device_id"), self.clock())
+            report.held = Inbox(store.conn).count()
             now = self.clock().isoformat()
             status = {"last_sync_attempt_at": now, "last_sync_error": report.error or ""}
             if report.error is None:
@@ -199,12 +206,12 @@ class SyncClient:
                 reply = http.post("/api/v1/actions", content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                   headers={"Content-Type": "application/json"})
             except httpx.HTTPError as exc:
-                self._retry_later(store, rows, f"Mất kết nối máy chủ huyện ({type(exc).__name__}).")
-                report.error = "Không kết nối được máy chủ huyện; sẽ thử lại."
+                self._retry_later(store, rows, f"Mất kết nối máy chủ cấp tỉnh ({type(exc).__name__}).")
+                report.error = "Không kết nối được máy chủ cấp tỉnh; sẽ thử lại."
                 return
             if reply.status_code >= 500:
-                self._retry_later(store, rows, f"Máy chủ huyện lỗi {reply.status_code}.")
-                report.error = f"Máy chủ huyện đang lỗi ({reply.status_code}); sẽ thử lại."
+                self._retry_later(store, rows, f"Máy chủ cấp tỉnh lỗi {reply.status_code}.")
+                report.error = f"Máy chủ cấp tỉnh đang lỗi ({reply.status_code}); sẽ thử lại."
                 return
             data = _json(reply)
             if reply.status_code == 401:
@@ -291,7 +298,7 @@ class SyncClient:
             try:
                 reply = http.get("/api/v1/actions", params={"after": after, "limit": BATCH})
             except httpx.HTTPError:
-                report.error = "Mất kết nối khi nhận dữ liệu từ máy chủ huyện; sẽ thử lại."
+                report.error = "Mất kết nối khi nhận dữ liệu từ máy chủ cấp tỉnh; sẽ thử lại."
                 return
             data = _json(reply)
             if reply.status_code != 200 or not isinstance(data.get("actions"), list):
@@ -300,7 +307,7 @@ class SyncClient:
             # One commit per page (each action in its own savepoint), the cursor in the same commit:
             # a commit per action cost the counter a disk flush each.
             with store.transaction():
-                report.pulled += apply_page(store, data["actions"], own, report)
+                report.pulled += apply_page(store, data["actions"], own, report, self.clock())
                 for item in data["actions"]:
                     try:
                         after = max(after, int(item["server_seq"]))
@@ -315,7 +322,7 @@ class SyncClient:
         try:
             reply = http.get("/api/v1/reference", headers={"If-None-Match": version} if version else {})
         except httpx.HTTPError:
-            report.error = "Mất kết nối khi nhận danh mục từ máy chủ huyện; sẽ thử lại."
+            report.error = "Mất kết nối khi nhận danh mục từ máy chủ cấp tỉnh; sẽ thử lại."
             return
         if reply.status_code in (304, 404):
             return
@@ -339,65 +346,95 @@ class SyncClient:
             report.notes.append(f"Danh mục từ máy chủ không dùng được: {getattr(exc, 'message', exc)}")
 
 
-def apply_page(store: Store, items: list[Any], own: str | None, report: SyncReport) -> int:
+def apply_page(store: Store, items: list[Any], own: str | None, report: SyncReport,
+               now: datetime | None = None) -> int:
     """Other devices' actions (the district, the ward's other counters), each appended to its
     dossier's journal with its own id, inside the caller's transaction. Each dossier's state is
-    replayed once per page and its projection written once. Returns how many were applied; an
-    action that cannot be applied is skipped whole and said in ``report.notes``."""
-    actions: list[Action] = []
+    replayed once per page and its projection written once. Returns how many were applied. An
+    item that cannot be applied is held in the inbox (storage/inbox.py) with the reason, said
+    in ``report.notes``, and tried again at the next sync: never skipped."""
+    now = now or vn_now()
+    inbox = Inbox(store.conn)
+    actions: list[tuple[Any, Action]] = []
     for item in items:
         if isinstance(item, dict) and item.get("device_id") == own:
             continue
         try:
-            actions.append(Action.from_dict(item))
+            actions.append((item, Action.from_dict(item)))
         except (KeyError, TypeError, ValueError, AttributeError):
-            report.notes.append("Bỏ qua một thao tác không đúng định dạng từ máy chủ.")
+            message = "Một thao tác từ máy chủ không đúng định dạng; giữ lại chờ phiên bản mới."
+            inbox.hold(item, message, now)
+            report.notes.append(message)
+            report.held += 1
     # Every check is made before an action's first write, so only a constraint of the database
     # (e.g. a procedure this counter's catalogue lacks) can stop one half-way. The page is applied
     # in one savepoint; only if that happens is it applied again with a savepoint per action
     # (two statements more each: a third of a counter's sync time when always paid).
     try:
         with store.transaction():
-            applied, notes = _apply_actions(store, actions, careful=False)
+            done, applied, held = _apply_actions(store, [a for _, a in actions], careful=False)
     except IntegrityError:
-        applied, notes = _apply_actions(store, actions, careful=True)
-    report.notes += notes
+        done, applied, held = _apply_actions(store, [a for _, a in actions], careful=True)
+    inbox.release(done)
+    by_id = {a.id: item for item, a in actions}
+    for action_id, message in held:
+        inbox.hold(by_id[action_id], message, now)
+        report.notes.append(message)
+    report.held += len(held)
     return applied
 
 
-def _apply_actions(store: Store, actions: list[Action], *, careful: bool) -> tuple[int, list[str]]:
-    notes: list[str] = []
+def retry_held(store: Store, own: str | None, now: datetime | None = None) -> int:
+    """The inbox tried again (a newer catalogue, the missing dossier pulled, an upgrade since):
+    what applies now leaves it. Returns how many were applied."""
+    inbox = Inbox(store.conn)
+    items = inbox.waiting()
+    if not items:
+        return 0
+    with store.transaction():
+        return apply_page(store, items, own, SyncReport(), now)
+
+
+def _apply_actions(store: Store, actions: list[Action], *, careful: bool
+                   ) -> tuple[list[str], int, list[tuple[str, str]]]:
+    """The ids now in the journal (applied or already there), how many were applied, and the
+    ids held with the reason."""
+    held: list[tuple[str, str]] = []
+    done: list[str] = []
+    applied = 0
     present = store.known_action_ids([a.id for a in actions])
     existing = store.existing_dossiers(a.dossier_id for a in actions)
     states: dict[str, DossierState] = {}  # each touched dossier's state so far
     heads: dict[str, tuple[int, str]] = {}  # each device's last action written: its chain head
-    applied = 0
     for action in actions:
         if action.id in present:
+            done.append(action.id)
             continue  # already here (or twice in the page)
-        present.add(action.id)
         try:
             state, snapshot = _next_state(store, action, states.get(action.dossier_id), action.dossier_id in existing)
         except _Skip as skip:
-            notes.append(str(skip))
+            held.append((action.id, str(skip)))
             continue
         if careful:
             try:
                 with store.transaction():
                     seq = _write_remote(store, action, snapshot)
             except IntegrityError as exc:
-                notes.append(f"Không lưu được thao tác {action.id}: {exc}")
+                held.append((action.id, f"Không lưu được thao tác {action.id}: {exc}"))
                 continue
         else:
             seq = _write_remote(store, action, snapshot)
-        states[action.dossier_id] = state
-        heads[action.device_id] = (seq, action.hash)
+        present.add(action.id)
+        done.append(action.id)
         applied += 1
+        states[action.dossier_id] = state
+        existing.add(action.dossier_id)
+        heads[action.device_id] = (seq, action.hash)
     for dossier_id, state in states.items():
         store.update_projection(dossier_id, state)
     for device_id, (seq, hash) in heads.items():
         store.set_chain_head(device_id, seq, hash)
-    return applied, notes
+    return done, applied, held
 
 
 def _next_state(store: Store, action: Action, state: DossierState | None,
@@ -457,8 +494,10 @@ def outbox_state(store: Store) -> dict[str, Any]:
     attention = list(store.query(
         "SELECT o.action_id, o.last_error, a.kind, a.at, d.code FROM outbox o JOIN actions a ON a.id = o.action_id "
         "JOIN dossiers d ON d.id = a.dossier_id WHERE o.state = 'attention' ORDER BY o.seq LIMIT 200"))
+    inbox = Inbox(store.conn)
     return {"pending": counts.get("pending", 0) + counts.get("sending", 0), "attention": counts.get("attention", 0),
-            "attention_items": attention, "last_sync_at": store.get_setting("last_sync_at"),
+            "attention_items": attention, "held": inbox.count(), "held_items": inbox.attention(),
+            "last_sync_at": store.get_setting("last_sync_at"),
             "last_error": store.get_setting("last_sync_error")}
 
 

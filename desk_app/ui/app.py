@@ -158,13 +158,15 @@ class MainWindow(QMainWindow):
         state = outbox_state(self.counter.store)
         last = self.counter.store.get_setting("last_sync_at")  # written by the sync worker: read fresh
         if not self.counter.setting("district_url"):
-            network = "Chưa kết nối máy chủ huyện (làm việc ngoại tuyến)"
+            network = "Chưa kết nối máy chủ cấp tỉnh (làm việc ngoại tuyến)"
         elif self.last_report is not None and self.last_report.error:
             network = f"Mất kết nối: {self.last_report.error}"
         else:
-            network = "Đã kết nối máy chủ huyện"
+            network = "Đã kết nối máy chủ cấp tỉnh"
         when = f"lần cuối {datetime.fromisoformat(last):%H:%M %d/%m/%Y}" if last else "chưa lần nào"
         attention = f"  |  Cần xử lý: {state['attention']}" if state["attention"] else ""
+        if state["held"]:
+            attention += f"  |  Nhận về chưa áp dụng: {state['held']}"
         self.status_label.setText(f"Cán bộ: {clerk}  |  {network}  |  Chờ đồng bộ: {state['pending']}"
                                   f"{attention}  |  Đồng bộ: {when}")
 
@@ -180,7 +182,7 @@ class MainWindow(QMainWindow):
 
     def sync_now(self) -> None:
         if self.scheduler is None:
-            QMessageBox.information(self, "Đồng bộ", "Quầy chưa đăng ký với máy chủ huyện (desk-app enroll).")
+            QMessageBox.information(self, "Đồng bộ", "Quầy chưa đăng ký với máy chủ cấp tỉnh (desk-app enroll).")
             return
         self.scheduler.sync_now()
 
@@ -193,10 +195,18 @@ class MainWindow(QMainWindow):
     def show_attention(self) -> None:
         from ..sync.client import outbox_state
 
-        items = outbox_state(self.counter.store)["attention_items"]
-        text = "\n".join(f"{i['code']} — {ACTION_LABELS.get(i['kind'], i['kind'])}: {i['last_error']}" for i in items)
-        QMessageBox.information(self, "Thao tác máy chủ chưa nhận",
-                                text or "Không có thao tác nào cần xử lý.")
+        state = outbox_state(self.counter.store)
+        sent = [f"{i['code']} — {ACTION_LABELS.get(i['kind'], i['kind'])}: {i['last_error']}"
+                for i in state["attention_items"]]
+        held = [f"{i['code'] or 'Hồ sơ chưa có trên máy này'} — {ACTION_LABELS.get(i['kind'], i['kind'] or 'không rõ')}:"
+                f" {i['reason']} (đã thử {i['attempts']} lần)" for i in state["held_items"]]
+        parts = []
+        if sent:
+            parts.append("Máy chủ chưa nhận:\n" + "\n".join(sent))
+        if held:
+            parts.append("Nhận từ máy chủ nhưng chưa áp dụng được (sẽ thử lại mỗi lần đồng bộ):\n" + "\n".join(held))
+        QMessageBox.information(self, "Thao tác cần xử lý",
+                                "\n\n".join(parts) or "Không có thao tác nào cần xử lý.")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         # The window's own close button (a spontaneous event) warns like Thoát in the menu;
@@ -218,8 +228,8 @@ class MainWindow(QMainWindow):
         lines = []
         waiting = sum(self.counter.store.outbox_counts().values())
         if waiting:
-            where = ("máy chủ huyện" if self.counter.setting("district_url")
-                     else "máy chủ huyện (quầy đang làm việc ngoại tuyến)")
+            where = ("máy chủ cấp tỉnh" if self.counter.setting("district_url")
+                     else "máy chủ cấp tỉnh (quầy đang làm việc ngoại tuyến)")
             lines.append(f"Còn {waiting} thao tác chưa đồng bộ lên {where}; máy sẽ tự gửi khi có kết nối, "
                          "đừng tắt hay mang máy đi trước khi đồng bộ xong.")
         if self.intake.has_unsaved_form():
@@ -348,7 +358,7 @@ class SetupDialog(QDialog):
         form = QFormLayout()
         for key, label, placeholder in (
             ("ward_name", "Tên phường/xã:", "Phường Đại Nài"), ("ward_code", "Mã đơn vị hành chính:", "42010"),
-            ("counter_no", "Số quầy:", "1"), ("server", "Máy chủ huyện (nếu có):", "https://…"),
+            ("counter_no", "Số quầy:", "1"), ("server", "Máy chủ cấp tỉnh (nếu có):", "https://…"),
             ("admin", "Tên đăng nhập quản trị:", "admin"), ("admin_name", "Họ tên quản trị viên:", ""),
             ("password", "Mật khẩu (ít nhất 8 ký tự):", ""), ("password2", "Nhập lại mật khẩu:", ""),
             ("passphrase", "Mật khẩu khóa dữ liệu (ít nhất 10 ký tự):", "mã hóa dữ liệu của phường"),

@@ -660,6 +660,8 @@ class DossiersView(QWidget):
             return p.get("official_code", "")
         if a.kind == "survey_recorded":
             return CHANNELS.get(p.get("channel", ""), "")
+        if a.kind == "note":
+            return p.get("text", "")
         return p.get("note", "") or ""
 
     # -- events -------------------------------------------------------------------------------

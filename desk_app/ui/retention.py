@@ -23,7 +23,7 @@ from ..models.retention import SYSTEM_ACTOR, Purge
 
 HEADERS = ("Mã thủ tục", "Thủ tục", "Thời hạn lưu trữ", "Số hồ sơ")
 EXPLAIN = ("Hồ sơ đã trả kết quả, từ chối hoặc dừng giải quyết, đã quá thời hạn lưu trữ của thủ tục (tính từ ngày "
-           "kết thúc) và đã đồng bộ lên máy chủ huyện. Khi lãnh đạo xác nhận, họ tên, số định danh, điện thoại, "
+           "kết thúc) và đã đồng bộ lên máy chủ cấp tỉnh. Khi lãnh đạo xác nhận, họ tên, số định danh, điện thoại, "
            "địa chỉ và nội dung tờ khai của các hồ sơ này bị xóa khỏi máy quầy; mã hồ sơ, thủ tục và trạng thái "
            "vẫn được giữ cho thống kê. Không thể hoàn tác.")
 

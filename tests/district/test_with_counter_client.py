@@ -4,7 +4,8 @@ the two halves of docs/sync-protocol.md agree."""
 from __future__ import annotations
 
 from desk_app.paths import resource_path, templates_dir
-from desk_app.sync.client import SyncClient
+from desk_app.models import lifecycle
+from desk_app.sync.client import SyncClient, outbox_state
 from desk_district import service
 from desk_district.cli import build_reference
 
@@ -66,7 +67,8 @@ def test_a_revoked_counter_is_told_to_enrol_again(server, make_desk, applicant):
     assert report.error and "thu hồi" in report.error and report.waiting == 1  # nothing lost
 
 
-def test_a_pulled_page_is_applied_in_one_commit_and_an_unusable_action_is_skipped(server, make_desk, applicant):
+def test_a_district_note_is_applied_and_what_a_counter_cannot_apply_waits_until_it_can(
+        server, make_desk, applicant, monkeypatch):
     one = make_desk()
     client = SyncClient(one.path, clock=one.clock)
     client.enroll(server.base_url, server.enrollment_code("42010", 1, one.counter.ward_name))
@@ -74,20 +76,39 @@ def test_a_pulled_page_is_applied_in_one_commit_and_an_unusable_action_is_skippe
     one.counter.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     assert client.sync_once().error is None
     admin = server.admin_token()
-    with server.client(admin) as http:  # a note the counter's lifecycle does not take, between two it does
-        for kind, payload in [("transfer_received", {"unit": "Sở Tư pháp tỉnh Hà Tĩnh"}),
-                              ("note", {"text": "Đã chuyển Phòng Hộ tịch"}),
-                              ("transfer_returned", {"from_unit": "Sở Tư pháp tỉnh Hà Tĩnh"})]:
+
+    def post(kind, payload):
+        with server.client(admin) as http:
             reply = http.post(f"/api/v1/district/dossiers/{transferred.id}/actions",
                               json={"kind": kind, "payload": payload})
             assert reply.status_code == 201, reply.text
-            last_seq = reply.json()["server_seq"]
+            return reply.json()["server_seq"]
+
+    post("transfer_received", {"unit": "Sở Tư pháp tỉnh Hà Tĩnh"})
+    post("note", {"text": "Đã chuyển Phòng Hộ tịch"})
+    # a counter still on a version that does not know a kind the server sends (here: "note")
+    with monkeypatch.context() as old_version:
+        old_version.delitem(lifecycle.ALLOWED_FROM, "note")
+        report = client.sync_once()
+        assert (report.error, report.pulled, report.held) == (None, 1, 1), report.summary()
+        assert report.notes and "note" in report.notes[0]  # said, and kept
+        state = outbox_state(one.counter.store)
+        assert state["held"] == 1 and state["held_items"][0]["code"] == transferred.code
+        last_seq = post("transfer_returned", {"from_unit": "Sở Tư pháp tỉnh Hà Tĩnh"})
+        report = client.sync_once()
+        assert (report.error, report.pulled, report.held) == (None, 1, 1), report.summary()
+        store = one.counter.store
+        assert store.get_setting("pull_after_seq") == str(last_seq)  # past the note: the inbox holds it
+        assert outbox_state(store)["held_items"][0]["attempts"] == 3  # pulled, retried, retried
+        assert one.counter.dossier(transferred.code).status == "result_ready"
+        assert one.counter.check() == []  # the held one left nothing half-written
+
+    # upgraded: the next sync applies it, offline or not; a new note comes straight in
+    post("note", {"text": "Sở đã trả kết quả"})
     report = client.sync_once()
-    assert (report.error, report.pulled) == (None, 2), report.summary()
-    assert report.notes and "note" in report.notes[0]  # skipped, and said so
-    store = one.counter.store
-    assert store.get_setting("pull_after_seq") == str(last_seq)  # the cursor went past all three
-    assert one.counter.dossier(transferred.code).status == "result_ready"
-    assert one.counter.check() == []  # the skipped one left nothing half-written
-    again = client.sync_once()
-    assert (again.error, again.pulled, again.notes) == (None, 0, [])
+    assert (report.error, report.pulled, report.held, report.notes) == (None, 2, 0, []), report.summary()
+    notes = [a.payload["text"] for a in store.actions_for(transferred.id) if a.kind == "note"]
+    assert sorted(notes) == ["Sở đã trả kết quả", "Đã chuyển Phòng Hộ tịch"]
+    assert one.counter.dossier(transferred.code).status == "result_ready"  # a note changes no status
+    assert outbox_state(store)["held"] == 0
+    assert one.counter.check() == []

@@ -49,6 +49,7 @@ def test_an_older_database_learns_its_paused_dossiers(db_path, counter, clock, a
     counter.resume_clock(resumed)
     conn = counter.store.conn
     conn.execute("ALTER TABLE dossiers DROP COLUMN paused_at")  # as schema 9 had it
+    conn.execute("DROP TABLE inbox")
     conn.execute("PRAGMA user_version = 9")
     counter.close()
     again = Counter.open(db_path, clock=clock)

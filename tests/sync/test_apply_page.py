@@ -10,7 +10,7 @@ import pytest
 from desk_app.counter import Counter
 from desk_app.models.clerks import Clerk
 from desk_app.models.journal import new_id
-from desk_app.sync.client import SyncReport, apply_page
+from desk_app.sync.client import SyncReport, apply_page, retry_held
 
 BIRTH = "1.001193"
 
@@ -132,4 +132,21 @@ def test_an_action_the_database_refuses_is_skipped_alone(counter, other, applica
     assert counter.dossier(first.code).status == "received"
     assert counter.dossier(second.code).status == "result_ready"
     assert counter.store.conn.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 2
+    assert counter.check() == []
+
+
+def test_what_cannot_be_applied_is_held_then_applied_once_its_dossier_arrives(counter, other, applicant, clock):
+    view = other.receive(BIRTH, applicant)
+    clock.advance(minutes=1)
+    other.mark_result_ready(view.code)
+    received, ready = journal(other)
+    applied, report = apply(counter, [ready])  # the dossier's first action not pulled yet
+    assert (applied, report.held) == (0, 1)
+    assert any("chưa có trên máy này" in n for n in report.notes)
+    assert counter.store.conn.execute("SELECT count(*) FROM inbox").fetchone()[0] == 1
+    applied, report = apply(counter, [received, "not an action"])
+    assert (applied, report.held) == (1, 1)  # the malformed one is held too, never dropped
+    assert retry_held(counter.store, counter.device_id) == 1
+    assert counter.store.conn.execute("SELECT count(*) FROM inbox").fetchone()[0] == 1  # the malformed one
+    assert counter.dossier(view.code).status == "result_ready"
     assert counter.check() == []

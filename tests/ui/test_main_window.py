@@ -121,3 +121,22 @@ def test_first_start_setup_creates_the_ward(qtbot, tmp_path):
     assert counter.ward_name == "Phường Thành Sen" and counter.counter_no == 3
     assert counter.login("quantri", "matkhau-manh").role == "admin"
     counter.close()
+
+
+def test_actions_pulled_but_not_applicable_are_in_the_status_bar_and_the_attention_list(
+        qtbot, window, counter, applicant, monkeypatch):
+    from desk_app.storage.inbox import Inbox
+    from desk_app.models.clock import VN_TZ
+    from datetime import datetime
+
+    view = counter.receive("1.004873", applicant)
+    Inbox(counter.store.conn).hold({"id": "a1", "dossier_id": view.id, "kind": "transfer_received",
+                                    "server_seq": 7}, "Hồ sơ chưa chuyển liên thông.", datetime.now(VN_TZ))
+    window.refresh()
+    assert "Nhận về chưa áp dụng: 1" in window.status_label.text()
+    shown = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *a: shown.append((title, text)))
+    window.show_attention()
+    [(title, text)] = shown
+    assert title == "Thao tác cần xử lý"
+    assert f"{view.code} — Cơ quan cấp trên đã nhận hồ sơ: Hồ sơ chưa chuyển liên thông. (đã thử 1 lần)" in text

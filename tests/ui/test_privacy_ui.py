@@ -205,7 +205,7 @@ def test_switching_clerk_with_pending_work_warns_and_can_go_back(qtbot, window, 
     window.switch_clerk()  # Ctrl+L and the menu
     assert locked == [] and counter.clerk.username == "lan"
     text = seen[0]["text"]
-    assert "Còn 1 thao tác chưa đồng bộ lên máy chủ huyện" in text
+    assert "Còn 1 thao tác chưa đồng bộ lên máy chủ cấp tỉnh" in text
     assert "Hồ sơ đang nhập dở sẽ được giữ trong bản nháp của Trần Thị Lan" in text
     assert f"Hồ sơ {dossier.code} đang mở đầy đủ thông tin sẽ được đóng lại" in text
     assert seen[0]["buttons"] == ["Khóa màn hình", "Quay lại"] and seen[0]["default"] == "Quay lại"
@@ -243,7 +243,7 @@ def test_the_window_close_button_warns_like_the_menu(qtbot, window, counter, dos
     assert seen and not event.isAccepted(), "the close button would close the window without a question"
     assert seen[0]["buttons"] == ["Quay lại", "Thoát"]
     assert seen[0]["text"].startswith("Trước khi thoát chương trình:")
-    assert "Còn 1 thao tác chưa đồng bộ lên máy chủ huyện" in seen[0]["text"]
+    assert "Còn 1 thao tác chưa đồng bộ lên máy chủ cấp tỉnh" in seen[0]["text"]
     assert seen[0]["text"].endswith("Vẫn thoát?")
     assert window.scheduler is None or window.scheduler.scheduler.running  # nothing was shut down
 
