@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recovery", action="store_true", help="dùng khóa khôi phục thay cho mật khẩu cũ")
 
     p = sub.add_parser("backup", parents=[db], help="sao lưu cơ sở dữ liệu ngay (bản chụp nhất quán, đã kiểm tra)")
-    p.add_argument("--to", type=Path, default=None, help="thư mục sao lưu (mặc định: backups/ cạnh cơ sở dữ liệu)")
+    p.add_argument("--to", type=Path, default=None, help="thư mục sao lưu (mặc định: thư mục đặt trong cửa sổ cài đặt, nếu chưa đặt thì backups/ cạnh cơ sở dữ liệu)")
     p = sub.add_parser("restore", parents=[db],
                        help="khôi phục từ một bản sao lưu (kiểm tra trước; giữ lại tệp hiện tại)")
     p.add_argument("file", type=Path, help="tệp sao lưu .sqlite3")
@@ -509,18 +509,17 @@ def cmd_change_passphrase(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from ..models.clock import vn_now
-    from ..ops.backup import KeepPolicy, make_backup, thin
+    from ..ops.service import BackupService
 
     path = _db_path(args)
     if not path.exists():
         raise DomainError(f"Không tìm thấy cơ sở dữ liệu: {path}")
-    folder = args.to or path.parent / "backups"
-    made = make_backup(path, folder, now=vn_now())
-    removed = thin(folder, KeepPolicy())
-    print(f"Đã sao lưu: {made}")
-    if removed:
-        print(f"Đã xóa {len(removed)} bản sao lưu cũ (giữ 12 ngày, 10 tuần, 9 tháng gần nhất).")
+    made = BackupService(path).backup_now(args.to)  # the folder and keep policy set in the window
+    print(f"Đã sao lưu: {made.path}")
+    if made.removed:
+        p = made.policy
+        print(f"Đã xóa {len(made.removed)} bản sao lưu cũ (giữ {p.daily} ngày, {p.weekly} tuần, "
+              f"{p.monthly} tháng gần nhất).")
     return 0
 
 

@@ -135,14 +135,21 @@ def make_backup(db_path: Path, folder: Path, *, now: datetime, second_folder: Pa
     dest = _open_target(partial, key)
     try:
         source.backup(dest)  # one read transaction: a consistent snapshot; writers go on in the WAL
+        # a single self-contained file: in WAL mode every later open (the check below, a
+        # restore) would leave -wal and -shm files beside it
+        dest.execute("PRAGMA journal_mode = DELETE").fetchall()
     finally:
         dest.close()
         source.close()
-    problems = check_backup(partial, key=key)
-    if problems:
-        partial.unlink(missing_ok=True)
-        raise BackupError("Bản sao lưu vừa tạo không đạt kiểm tra: " + " ".join(problems))
-    partial.replace(target)
+    try:
+        problems = check_backup(partial, key=key)
+        if problems:
+            partial.unlink(missing_ok=True)
+            raise BackupError("Bản sao lưu vừa tạo không đạt kiểm tra: " + " ".join(problems))
+        partial.replace(target)
+    finally:
+        for suffix in ("-wal", "-shm", "-journal"):
+            partial.with_name(partial.name + suffix).unlink(missing_ok=True)
     key_file = keys.key_file(db_path)
     copies = [target] + ([key_file] if key is not None and key_file.exists() else [])
     for extra in copies[1:]:

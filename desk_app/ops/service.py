@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
@@ -67,17 +68,35 @@ class BackupService:
         try:
             if not force and not self.is_due():
                 return None
-            settings = self._settings()
-            seq = self._last_seq()
-            now = self.clock()
-            second = settings.get("backup.second_folder")
-            path = make_backup(self.db_path, self.folder, now=now, second_folder=Path(second) if second else None)
-            self._remember(now, seq)
-            removed = thin(self.folder, KeepPolicy.from_settings(settings))
-            log.info("backup %s made, %d old ones removed", path.name, len(removed))
-            return path
+            return self._backup(None).path
         finally:
             self._lock.release()
+
+    def backup_now(self, folder: Path | None = None) -> "BackupMade":
+        """A backup now, whatever the schedule (``desk-app backup``): into ``folder`` when given,
+        else the folder set in the window; the second folder and the keep policy as set there."""
+        with self._lock:
+            return self._backup(folder)
+
+    def _backup(self, folder: Path | None) -> "BackupMade":
+        settings = self._settings()
+        seq = self._last_seq()
+        now = self.clock()
+        folder = folder or self.folder
+        second = settings.get("backup.second_folder")
+        path = make_backup(self.db_path, folder, now=now, second_folder=Path(second) if second else None)
+        self._remember(now, seq)
+        policy = KeepPolicy.from_settings(settings)
+        removed = thin(folder, policy)
+        log.info("backup %s made, %d old ones removed", path.name, len(removed))
+        return BackupMade(path, tuple(removed), policy)
+
+
+@dataclass(frozen=True)
+class BackupMade:
+    path: Path
+    removed: tuple[Path, ...]
+    policy: KeepPolicy
 
 
 class BackupScheduler:

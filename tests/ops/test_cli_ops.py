@@ -56,3 +56,28 @@ def test_self_test_from_the_command_line():
     result = run("--self-test")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "KẾT QUẢ: tất cả kiểm tra đạt." in result.stdout
+
+
+def test_the_command_line_backup_follows_the_folder_and_keep_policy_set_in_the_window(tmp_path):
+    db = tmp_path / "ward.sqlite3"
+    assert run("demo", "--db", str(db), "--dossiers", "5", "--seed", "3").returncode == 0
+    folder, usb = tmp_path / "chosen", tmp_path / "usb"
+    folder.mkdir()
+    for stamp in ("20261001-090000", "20261101-090000", "20261102-090000"):  # older ones, to be thinned
+        (folder / f"ward-{stamp}.sqlite3").write_bytes(b"")
+    with sqlite3.connect(db) as conn:
+        conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+                         "excluded.value", [("backup.folder", str(folder)), ("backup.second_folder", str(usb)),
+                                            ("backup.keep_daily", "1"), ("backup.keep_weekly", "1"),
+                                            ("backup.keep_monthly", "1")])
+    made = run("backup", "--db", str(db))
+    assert made.returncode == 0, made.stderr
+    backup = Path(made.stdout.split("Đã sao lưu: ", 1)[1].splitlines()[0].strip())
+    assert backup.parent == folder and count(backup) == 5
+    assert "Đã xóa 3 bản sao lưu cũ (giữ 1 ngày, 1 tuần, 1 tháng gần nhất)." in made.stdout
+    assert sorted(p.name for p in folder.iterdir()) == [backup.name]  # no .part, -wal or -shm beside it
+    assert [p.name for p in usb.iterdir()] == [backup.name]
+    assert not (db.parent / "backups").exists()
+    with sqlite3.connect(backup) as conn:  # one self-contained file: opening it leaves nothing beside
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert sorted(p.name for p in folder.iterdir()) == [backup.name]
