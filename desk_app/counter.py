@@ -185,16 +185,12 @@ class Counter:
         kept, so a dossier typed with an older version stays printable after an upgrade."""
         if self._templates is None:
             library = load_library(templates_dir())
-            stored = {(r["template_id"], r["version"]) for r in self.store.query(
-                "SELECT template_id, version FROM form_templates")}
-            new = [t for key, t in library.versions.items() if key not in stored]
+            stored = self.store.template_keys()
+            new = [(t.id, t.version, t.text) for key, t in library.versions.items() if key not in stored]
             if new:
                 with self.store.transaction():
-                    for t in new:
-                        self.store.conn.execute(
-                            "INSERT OR IGNORE INTO form_templates(template_id, version, content, loaded_at) "
-                            "VALUES (?, ?, ?, ?)", (t.id, t.version, t.text, self.now().isoformat()))
-            for row in self.store.query("SELECT template_id, version, content FROM form_templates"):
+                    self.store.add_templates(new, self.now())
+            for row in self.store.stored_templates():
                 if (row["template_id"], row["version"]) not in library.versions:
                     library.add(parse_template(row["content"], source=f"{row['template_id']} v{row['version']}"))
             self._templates = library
@@ -599,7 +595,7 @@ class Counter:
             raise ValidationError(f"Loại truy cập “{kind}” không hợp lệ.", field="kind")
         clerk, extra = self._actor()
         entry_id = self.new_id()
-        self.store.log_access({
+        self.store.privacy.log_access({
             "id": entry_id, "at": self.now(), "clerk": clerk, "counter": self.counter_no,
             "device_id": self.device_id, "kind": kind, "subject": subject, "detail": {**(detail or {}), **extra},
         })
@@ -661,42 +657,36 @@ class Counter:
                    limit: int = 2000) -> list[dict[str, Any]]:
         """The leader's view of the log (role leader or admin)."""
         self._require_role("reports")
-        return self.store.access_entries(filters, limit=limit)
+        return self.store.privacy.access_entries(filters, limit=limit)
 
     def access_clerks(self) -> list[str]:
         self._require_role("reports")
-        return self.store.access_clerks()
+        return self.store.privacy.access_clerks()
 
     def unsynced_access(self, limit: int = 500) -> list[dict[str, Any]]:
-        return self.store.unsynced_access(limit)
+        return self.store.privacy.unsynced_access(limit)
 
     def mark_access_synced(self, ids: Iterable[str], at: datetime | None = None) -> int:
-        return self.store.mark_access_synced(ids, at or self.now())
+        return self.store.privacy.mark_access_synced(ids, at or self.now())
 
     # -- integrity ------------------------------------------------------------------------------
     def check(self) -> list[str]:
         """Integrity of the file, of this device's journal chain, and of the projection."""
-        problems: list[str] = []
-        result = [r[0] for r in self.store.conn.execute("PRAGMA integrity_check")]
-        if result != ["ok"]:
-            problems += [f"integrity_check: {r}" for r in result]
-        for fk in self.store.conn.execute("PRAGMA foreign_key_check"):
-            problems.append(f"Khóa ngoại sai ở bảng {fk[0]} (dòng {fk[1]}).")
+        problems: list[str] = self.store.file_problems()
         last_hash = None
         for action in self.store.device_actions(self.device_id):
             last_hash = action.hash
         for p in verify_chain(self.store.device_actions(self.device_id)):
             problems.append(f"Thao tác {p.action_id}: {p.message}")
         problems += self.store.search_index_problems()
-        for code in self.store.purged_problems():
+        for code in self.store.privacy.purged_problems():
             problems.append(f"Hồ sơ {code}: nội dung nhật ký đã bị xóa mà không có xác nhận hủy dữ liệu của lãnh đạo.")
         if last_hash is not None and last_hash != self.store.chain_head(self.device_id):
             problems.append("Thao tác cuối của nhật ký đã bị xóa hoặc thay thế (không khớp đầu chuỗi).")
-        actions = self.store.query("SELECT * FROM actions ORDER BY dossier_id, seq")
-        grouped = groupby((self.store.action_from_row(r) for r in actions), key=lambda a: a.dossier_id)
+        grouped = groupby(self.store.all_actions_by_dossier(), key=lambda a: a.dossier_id)
         # merge-walk: both sides sorted by dossier id, so memory stays flat
         pending = next(grouped, None)
-        for row in self.store.query("SELECT * FROM dossiers ORDER BY id"):
+        for row in self.store.all_dossier_rows():
             while pending is not None and pending[0] < row["id"]:
                 problems.append(f"Thao tác của hồ sơ không tồn tại: {pending[0]}.")
                 pending = next(grouped, None)
@@ -752,7 +742,7 @@ class Counter:
         # a coarse bound first (created before closed): the exact rule is applied per dossier
         created_before = add_years(now, -min(r.years for r in limited.values())) + timedelta(days=1)
         due = []
-        for row in self.store.purge_candidates(limited, created_before.isoformat()):
+        for row in self.store.privacy.purge_candidates(limited, created_before.isoformat()):
             closed = datetime.fromisoformat(row["closed_at"]) if row["closed_at"] else None
             if purge_due(closed, limited[row["procedure_code"]], now):
                 due.append({**row, "closed_at": closed})
@@ -764,39 +754,32 @@ class Counter:
         now = as_vn(now or self.now())
         due = self.purge_due_dossiers(now)
         if not due:
-            self.store.cancel_listed_purges()
+            self.store.privacy.cancel_listed_purges()
             return None
         purge_id = self.new_id()
-        self.store.add_purge({"id": purge_id, "listed_at": now.isoformat(),
+        self.store.privacy.add_purge({"id": purge_id, "listed_at": now.isoformat(),
                               "listed_by": self.clerk.username if self.clerk else SYSTEM_ACTOR,
                               "dossier_ids": [d["id"] for d in due]})
         return self.purge(purge_id)
 
     def purge(self, purge_id: str) -> Purge:
-        row = self.store.get_purge(purge_id)
+        row = self.store.privacy.get_purge(purge_id)
         if row is None:
             raise DomainError(f"Không có danh sách hủy dữ liệu “{purge_id}”.", code="not_found")
         return Purge.from_row(row)
 
     def pending_purge(self) -> Purge | None:
         """The listing waiting for the leader, if any."""
-        rows = self.store.purges("listed", limit=1)
+        rows = self.store.privacy.purges("listed", limit=1)
         return Purge.from_row(rows[0]) if rows else None
 
     def purges(self, limit: int = 50) -> list[Purge]:
-        return [Purge.from_row(r) for r in self.store.purges(limit=limit)]
+        return [Purge.from_row(r) for r in self.store.privacy.purges(limit=limit)]
 
     def purge_summary(self, purge: Purge | str) -> list[PurgeGroup]:
         """Counts per procedure, as the leader confirms them."""
         purge = self.purge(purge) if isinstance(purge, str) else purge
-        counts: dict[str, int] = {}
-        ids = list(purge.dossier_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            for r in self.store.query(
-                    f"SELECT procedure_code, count(*) AS n FROM dossiers WHERE id IN ({','.join('?' * len(chunk))}) "
-                    "GROUP BY procedure_code", chunk):
-                counts[r["procedure_code"]] = counts.get(r["procedure_code"], 0) + r["n"]
+        counts = self.store.procedure_counts(list(purge.dossier_ids))
         out = []
         for code in sorted(counts):
             try:
@@ -818,15 +801,15 @@ class Counter:
         still_due = {d["id"] for d in self.purge_due_dossiers(now)}
         kept = [i for i in purge.dossier_ids if i not in still_due]
         stamp = now.isoformat()
-        with self.store.secure_delete():
+        with self.store.privacy.secure_delete():
             with self.store.transaction():
-                self.store.set_purge(purge.id, state="confirmed", confirmed_at=stamp, confirmed_by=clerk.username,
+                self.store.privacy.set_purge(purge.id, state="confirmed", confirmed_at=stamp, confirmed_by=clerk.username,
                                      kept_ids=kept)
                 for dossier_id in purge.dossier_ids:
                     if dossier_id in still_due:
-                        self.store.purge_dossier(dossier_id, stamp)
-                self.store.set_purge(purge.id, state="done", done_at=stamp)
-            scrubbed = self.store.scrub_after_purge()
+                        self.store.privacy.purge_dossier(dossier_id, stamp)
+                self.store.privacy.set_purge(purge.id, state="done", done_at=stamp)
+            scrubbed = self.store.privacy.scrub_after_purge()
         return replace(self.purge(purge.id), scrubbed=scrubbed)
 
     def cancel_purge(self, purge_id: str) -> Purge:
@@ -836,7 +819,7 @@ class Counter:
             raise DomainError(f"Danh sách hủy dữ liệu này không còn chờ xác nhận ({purge.state_label.lower()}).",
                               code="purge_state")
         with self.store.transaction():
-            self.store.set_purge(purge.id, state="cancelled")
+            self.store.privacy.set_purge(purge.id, state="cancelled")
         return self.purge(purge.id)
 
     def record_incident(self, *, detected_at: datetime, kind: str, description: str, data_affected: str = "",
@@ -849,18 +832,18 @@ class Counter:
                                 data_affected=data_affected, people_affected=people_affected, measures=measures,
                                 now=now)
         incident_id = self.new_id()
-        self.store.add_incident({**values, "id": incident_id, "recorded_at": now, "recorded_by": self.clerk.username})
+        self.store.privacy.add_incident({**values, "id": incident_id, "recorded_at": now, "recorded_by": self.clerk.username})
         return self.incident(incident_id)
 
     def incident(self, incident_id: str) -> Incident:
-        row = self.store.get_incident(incident_id)
+        row = self.store.privacy.get_incident(incident_id)
         if row is None:
             raise DomainError(f"Không có sự cố “{incident_id}”.", code="not_found")
         return Incident.from_row(row)
 
     def incidents(self) -> list[Incident]:
         """Newest first."""
-        return [Incident.from_row(r) for r in self.store.incidents()]
+        return [Incident.from_row(r) for r in self.store.privacy.incidents()]
 
     def mark_incident_reported(self, incident_id: str, reported_to: str, at: datetime | None = None) -> Incident:
         """The leader notes when and to whom the breach was reported."""
@@ -868,7 +851,7 @@ class Counter:
         incident = self.incident(incident_id)
         when = as_vn(at) if at is not None else self.now()
         to = check_report(incident, reported_to=reported_to, at=when, now=self.now())
-        self.store.mark_incident_reported(incident.id, to, when)
+        self.store.privacy.mark_incident_reported(incident.id, to, when)
         return self.incident(incident.id)
 
 

@@ -64,8 +64,7 @@ class DemoWard:
         self.events: list[_Event] = []
         self.order = 0
         self.people: list[dict[str, Any]] = []
-        self.used_ids = {r[0] for r in counter.store.conn.execute(
-            "SELECT id_number FROM citizens WHERE id_number IS NOT NULL")}
+        self.used_ids = counter.store.known_id_numbers()
         self.clerks: list[Clerk] = []
         codes = [c for c in PROCEDURE_WEIGHTS if self._has(c)]
         self.procedure_codes, self.procedure_weights = codes, [PROCEDURE_WEIGHTS[c] for c in codes]

@@ -214,8 +214,7 @@ def create_app(database_url: str, *, clock: Callable[[], datetime] | None = None
     # -- routes ---------------------------------------------------------------------------
     @app.get("/api/v1/health", response_model=HealthResponse, tags=["other"])
     def health() -> Response:
-        with db.read() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        db.ping()
         return answer(HealthResponse, {"status": "ok", "server_time": now()})
 
     @app.post("/api/v1/enroll", response_model=EnrollResponse, tags=["enrolment"],

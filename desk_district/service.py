@@ -27,8 +27,8 @@ from desk_app.models.text import clean_text
 
 from .db import (
     Database,
+    statements as _sql,
     access_log,
-    UTCDateTime,
     actions,
     admin_tokens,
     among,
@@ -82,111 +82,6 @@ class Principal:
     @property
     def is_device(self) -> bool:
         return self.kind == "device"
-
-
-# -- statements of every request ----------------------------------------------------------------
-class _Sql:
-    """The statements each sync request runs, built once per dialect with bind parameters:
-    building and cache-keying a SQLAlchemy statement on every call cost about as much CPU as
-    running it (measured on a small push: a third of the server's time)."""
-
-    def __init__(self, dialect: str) -> None:
-        self.postgresql = dialect == "postgresql"
-        if self.postgresql:
-            from sqlalchemy.dialects.postgresql import ARRAY, insert
-
-            def among(column: sa.ColumnElement, name: str) -> sa.ColumnElement[bool]:
-                # one array parameter: psycopg re-parses a statement with hundreds of placeholders
-                return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
-
-            # the new dossiers in one small statement, answering which rows it really inserted
-            self.create_dossiers = sa.text(
-                "INSERT INTO dossiers (id, ward_code, code, procedure_code, created_by, created_at, updated_at) "
-                "SELECT t.id, :ward, t.code, t.procedure_code, :device, :now, :now "
-                "FROM unnest(:ids, :codes, :procedures) AS t(id, code, procedure_code) "
-                "ON CONFLICT (id) DO NOTHING RETURNING id").bindparams(
-                sa.bindparam("ids", type_=ARRAY(sa.String)), sa.bindparam("codes", type_=ARRAY(sa.String)),
-                sa.bindparam("procedures", type_=ARRAY(sa.String)), sa.bindparam("now", type_=UTCDateTime()))
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-
-            def among(column: sa.ColumnElement, name: str) -> sa.ColumnElement[bool]:
-                return column.in_(sa.bindparam(name, expanding=True))
-
-        b = sa.bindparam
-        self.device_by_token = sa.select(devices.c.id, devices.c.name, devices.c.ward_code, devices.c.counter,
-                                         devices.c.revoked).where(devices.c.token_sha256 == b("digest"))
-        self.admin_by_token = sa.select(admin_tokens.c.name, admin_tokens.c.revoked).where(
-            admin_tokens.c.token_sha256 == b("digest"))
-        self.lock_ward = sa.select(wards.c.code).where(wards.c.code == b("ward")).with_for_update()
-        # a push's first statement: the token's device, its ward locked (every write to a ward's
-        # dossiers and to its devices' chains holds it) and the device's chain head, one round trip
-        self.open_push = (
-            sa.select(devices.c.id, devices.c.name, devices.c.ward_code, devices.c.counter, devices.c.revoked,
-                      chain_heads.c.hash.label("head"))
-            .select_from(devices.join(wards, wards.c.code == devices.c.ward_code)
-                         .outerjoin(chain_heads, chain_heads.c.device_id == devices.c.id))
-            .where(devices.c.token_sha256 == b("digest")).with_for_update(of=wards))
-        self.new_head = insert(chain_heads).on_conflict_do_nothing(index_elements=["device_id"])
-        self.lock_head = sa.select(chain_heads.c.hash).where(chain_heads.c.device_id == b("device")).with_for_update()
-        self.set_head = chain_heads.update().where(chain_heads.c.device_id == b("device")).values(
-            hash=b("head"), updated_at=b("at"))
-        self.new_dossiers = insert(dossiers).on_conflict_do_nothing(index_elements=["id"])
-        self.lock_dossiers = (sa.select(dossiers.c.id, dossiers.c.ward_code).where(among(dossiers.c.id, "ids"))
-                              .order_by(dossiers.c.id).with_for_update())
-        self.with_history = sa.select(actions.c.dossier_id).distinct().where(among(actions.c.dossier_id, "ids"))
-        # the stored and the refused among a batch's ids, in one round trip
-        self.seen = sa.union_all(
-            sa.select(sa.literal("stored").label("kind"), actions.c.id, actions.c.server_seq, actions.c.received_at,
-                      actions.c.device_id, actions.c.hash, sa.null().label("error")).where(among(actions.c.id, "ids")),
-            sa.select(sa.literal("refused"), rejected_actions.c.action_id, sa.null(), sa.null(), sa.null(),
-                      rejected_actions.c.hash, rejected_actions.c.error).where(
-                rejected_actions.c.device_id == b("device"), among(rejected_actions.c.action_id, "ids")))
-        self.insert_actions = sa.insert(actions)
-        self.seqs = sa.select(actions.c.id, actions.c.server_seq).where(among(actions.c.id, "ids"))
-        self.journals = (sa.select(actions.c.dossier_id, actions.c.content).where(among(actions.c.dossier_id, "ids"))
-                         .order_by(actions.c.server_seq))
-        self.project = dossiers.update().where(dossiers.c.id == b("key")).values(
-            status=b("status"), due_at=b("due_at"), transferred=b("transferred"), official_code=b("official_code"),
-            action_count=b("action_count"), last_action_at=b("last_action_at"), updated_at=b("updated_at"))
-        self.synced = devices.update().where(devices.c.id == b("key")).values(last_sync_at=b("at"))
-        # the token's device and the newest reference version: a reference check in one round trip
-        self.device_reference = sa.select(
-            devices.c.id, devices.c.name, devices.c.ward_code, devices.c.counter, devices.c.revoked,
-            sa.select(reference.c.version).order_by(reference.c.id.desc()).limit(1).scalar_subquery().label(
-                "version")).where(devices.c.token_sha256 == b("digest"))
-        self.pull = (sa.select(actions.c.server_seq, actions.c.content).where(
-            actions.c.ward_code == b("ward"), actions.c.device_id != b("device"), actions.c.server_seq > b("after"))
-            .order_by(actions.c.server_seq).limit(b("limit")))
-        if self.postgresql:
-            # The statements a push sends in psycopg's pipeline mode (``_pipelined``), as psycopg
-            # takes them. The lock on the batch's dossiers goes with the token check, before its
-            # answer is known: it locks nothing unless the token is the named device's.
-            gated_lock = self.lock_dossiers.where(sa.exists().where(
-                devices.c.token_sha256 == b("digest"), devices.c.id == b("device"), devices.c.revoked == sa.false()))
-            self.psycopg = {name: _psycopg_form(statement) for name, statement in (
-                ("open_push", self.open_push), ("lock_dossiers", gated_lock), ("seen", self.seen),
-                ("set_head", self.set_head), ("seqs", self.seqs), ("journals", self.journals),
-                ("project", self.project))}
-
-
-def _psycopg_form(statement: sa.Executable) -> tuple[str, dict[str, Any]]:
-    """A statement's SQL for a psycopg cursor, and the values it binds itself (its literals)."""
-    from sqlalchemy.dialects.postgresql.psycopg import dialect
-
-    compiled = statement.compile(dialect=dialect())
-    return compiled.string, {k: v for k, v in compiled.params.items() if v is not None}
-
-
-_SQL: dict[str, _Sql] = {}
-
-
-def _sql(conn: Connection) -> _Sql:
-    name = conn.dialect.name
-    found = _SQL.get(name)
-    if found is None:
-        found = _SQL.setdefault(name, _Sql(name))
-    return found
 
 
 # -- tokens -----------------------------------------------------------------------------------
@@ -398,7 +293,7 @@ def _refresh_projections(conn: Connection, dossier_ids: Sequence[str], now: date
 def _journals(dossier_ids: Sequence[str], whole: Mapping[str, list[Action]], stored: Iterable[Any]
               ) -> dict[str, list[Action]]:
     """Each dossier's whole journal: from ``whole`` where known, else from its ``stored``
-    actions (rows of ``_Sql.journals``, in server order)."""
+    actions (rows of ``Statements.journals`` (db.py), in server order)."""
     journals: dict[str, list[Action]] = {d: list(whole[d]) if d in whole else [] for d in dossier_ids}
     for row in stored:
         journals[row.dossier_id].append(Action.from_dict(json.loads(row.content)))
@@ -406,7 +301,7 @@ def _journals(dossier_ids: Sequence[str], whole: Mapping[str, list[Action]], sto
 
 
 def _projection_rows(journals: Mapping[str, list[Action]], now: datetime) -> list[dict[str, Any]]:
-    """The projection of each dossier from its whole journal, as ``_Sql.project``'s parameters."""
+    """The projection of each dossier from its whole journal, as ``Statements.project`` (db.py)'s parameters."""
     rows = []
     for dossier_id, journal in journals.items():
         state = _lenient_state(journal)
@@ -620,7 +515,7 @@ def _open_push_pipelined(conn: Connection, credential: Credential, device_id: st
 
 
 def _pipelined(conn: Connection, statements: Sequence[tuple[str, Any]]) -> list[list[Any]]:
-    """Run statements (their names in ``_Sql.psycopg``, with their parameters: a mapping, or a
+    """Run statements (their names in ``Statements.psycopg`` (db.py), with their parameters: a mapping, or a
     list of them to run it once each) on the connection's psycopg connection, in one round trip;
     each one's rows, as named tuples. A database error is raised as SQLAlchemy raises it
     (``Database.write`` retries deadlocks and a cut connection)."""

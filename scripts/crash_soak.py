@@ -208,7 +208,7 @@ def soak(kills: int, seed: int, workdir: Path) -> int:
         conn.close()
         result = _run(sys.executable, "-m", "desk_app", "sync", "--db", str(db), "--once", timeout=300)
         counter = Counter.open(db)
-        left = counter.store.outbox_count()
+        left = counter.store.outbox.count()
         local = counter.store.counts()["actions"]
         counter.close()
         if left == 0:

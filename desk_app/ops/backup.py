@@ -20,8 +20,8 @@ from typing import Iterable
 
 from ..models.errors import DomainError
 from ..storage import keys
-from ..storage.db import connect
-from ..storage.driver import DatabaseError, Error, sqlite
+from ..storage.db import connect, inspect_file, open_copy_target, self_contained
+from ..storage.driver import DatabaseError, Error
 from ..storage.schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -96,11 +96,9 @@ def check_backup(path: Path, *, key: str | None = None) -> list[str]:
     except Error as exc:
         return [f"Không mở được tệp {path.name}: {exc}."]
     try:
-        result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        result, version, tables = inspect_file(conn)
         if result != ["ok"]:
             return [f"Tệp {path.name} bị hỏng: {'; '.join(result[:5])}."]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except DatabaseError as exc:
         return [f"Tệp {path.name} không phải cơ sở dữ liệu ({exc})."]
     finally:
@@ -114,13 +112,6 @@ def check_backup(path: Path, *, key: str | None = None) -> list[str]:
     return problems
 
 
-def _open_target(path: Path, key: str | None):
-    dest = sqlite.connect(str(path))
-    if key is not None:
-        dest.execute(f"PRAGMA key = \"x'{key}'\"")  # the copy stays encrypted under the ward key
-    return dest
-
-
 def make_backup(db_path: Path, folder: Path, *, now: datetime, second_folder: Path | None = None,
                 key: str | None = None) -> Path:
     """Snapshot ``db_path`` into ``folder`` (and copy it to ``second_folder`` when reachable).
@@ -132,12 +123,10 @@ def make_backup(db_path: Path, folder: Path, *, now: datetime, second_folder: Pa
     partial = target.with_name(target.name + ".part")
     partial.unlink(missing_ok=True)
     source = connect(db_path, key=key, readonly=True)
-    dest = _open_target(partial, key)
+    dest = open_copy_target(partial, key)
     try:
         source.backup(dest)  # one read transaction: a consistent snapshot; writers go on in the WAL
-        # a single self-contained file: in WAL mode every later open (the check below, a
-        # restore) would leave -wal and -shm files beside it
-        dest.execute("PRAGMA journal_mode = DELETE").fetchall()
+        self_contained(dest)  # no -wal and -shm beside it at every later open
     finally:
         dest.close()
         source.close()
@@ -190,7 +179,7 @@ def restore(backup: Path, db_path: Path, *, now: datetime, key: str | None = Non
     encrypted = keys.is_encrypted(backup)
     if db_path.exists():
         current = connect(db_path, key=key if keys.is_encrypted(db_path) else None)
-        dest = _open_target(kept, key if keys.is_encrypted(db_path) else None)
+        dest = open_copy_target(kept, key if keys.is_encrypted(db_path) else None)
         try:
             current.backup(dest)
         finally:
@@ -201,7 +190,7 @@ def restore(backup: Path, db_path: Path, *, now: datetime, key: str | None = Non
             for suffix in ("-wal", "-shm"):
                 db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     source = connect(backup, key=key if encrypted else None, readonly=True)
-    target = _open_target(db_path, key if encrypted else None)
+    target = open_copy_target(db_path, key if encrypted else None)
     try:
         source.backup(target)  # page by page into the live file, atomically for other readers
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..models.clock import vn_now
-from ..storage.db import connect, transaction
+from ..storage.db import connect, last_action_seq, settings_like, write_settings
 from .backup import KeepPolicy, make_backup, thin
 
 log = logging.getLogger(__name__)
@@ -26,24 +26,21 @@ class BackupService:
     def _settings(self) -> dict[str, str]:
         conn = connect(self.db_path, readonly=True)
         try:
-            return dict(conn.execute("SELECT key, value FROM settings WHERE key LIKE 'backup.%'"))
+            return settings_like(conn, "backup.")
         finally:
             conn.close()
 
     def _last_seq(self) -> int:
         conn = connect(self.db_path, readonly=True)
         try:
-            return conn.execute("SELECT coalesce(max(seq), 0) FROM actions").fetchone()[0]
+            return last_action_seq(conn)
         finally:
             conn.close()
 
     def _remember(self, at: datetime, seq: int) -> None:
         conn = connect(self.db_path)
         try:
-            with transaction(conn):
-                conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
-                                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                                 [("backup.last_at", at.isoformat()), ("backup.last_seq", str(seq))])
+            write_settings(conn, {"backup.last_at": at.isoformat(), "backup.last_seq": str(seq)})
         finally:
             conn.close()
 

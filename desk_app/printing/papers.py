@@ -287,39 +287,42 @@ class Papers:
                    "printed": {"at": now, "date": now.date(), "copy_kind": "original", "copy_label": ""}}
         return Paper(render_pdf(template, context), template, f"niem-yet-{proc.code}.pdf")
 
+    def book_rows(self, start: date, end: date) -> list[dict[str, Any]]:
+        """The tracking book's rows: dossiers created from ``start`` to ``end``, oldest first
+        (the PDF here and the spreadsheet of printing/reports.py alike)."""
+        c = self.counter
+        tz = c.now().tzinfo
+        names = {p.code: p.name for p in c.catalogue.procedures}
+        rows = []
+        for row in c.store.book_entries(datetime.combine(start, time(0, 0), tz),
+                                        datetime.combine(end, time(23, 59, 59), tz)):
+            rows.append({
+                "code": row["code"], "procedure": names.get(row["procedure_code"], row["procedure_code"]),
+                "applicant": row["applicant_name"],
+                "contact": "; ".join(x for x in (row["address"], row["applicant_phone"]) if x),
+                "solver": "Cấp trên (liên thông)" if row["transferred"] else "UBND cấp xã",
+                "received_at": _dt(row["received_at"] or row["created_at"]),
+                "due_at": _dt(row["due_at"]), "returned_at": _dt(row["returned_at"]),
+                "result_channel": "Trực tiếp" if row["returned_at"] else "",
+                "status": STATUS_LABELS.get(row["status"], row["status"]),
+            })
+        return rows
+
     def book(self, start: date, end: date) -> Paper:
         """The tracking book (sổ theo dõi hồ sơ) of dossiers received from ``start`` to ``end``."""
         if end < start:
             raise DomainError("Ngày kết thúc phải sau ngày bắt đầu.", code="bad_range")
         c = self.counter
         template = self.slip_template("book")
-        tz = c.now().tzinfo
-        lo = datetime.combine(start, time(0, 0), tz).isoformat()
-        hi = datetime.combine(end, time(23, 59, 59), tz).isoformat()
-        rows = []
-        for row in c.store.query(
-                "SELECT d.code, d.procedure_code, d.applicant_name, d.applicant_phone, d.status, d.received_at, "
-                "d.due_at, d.returned_at, d.transferred, d.created_at, c.address FROM dossiers d "
-                "LEFT JOIN citizens c ON c.id = d.applicant_id WHERE d.created_at BETWEEN ? AND ? "
-                "ORDER BY d.created_at", [lo, hi]):
-            try:
-                proc_name = c.catalogue.get(row["procedure_code"]).name
-            except DomainError:
-                proc_name = row["procedure_code"]
-            rows.append({
-                "code": row["code"], "procedure": proc_name, "applicant": row["applicant_name"],
-                "contact": "; ".join(x for x in (row["address"], row["applicant_phone"]) if x),
-                "solver": "Cấp trên (liên thông)" if row["transferred"] else "UBND cấp xã",
-                "received_at": datetime.fromisoformat(row["received_at"] or row["created_at"]),
-                "due_at": datetime.fromisoformat(row["due_at"]) if row["due_at"] else "",
-                "returned_at": datetime.fromisoformat(row["returned_at"]) if row["returned_at"] else "",
-                "result_channel": "Trực tiếp" if row["returned_at"] else "",
-                "status": STATUS_LABELS.get(row["status"], row["status"]),
-            })
+        rows = self.book_rows(start, end)
         now = c.now()
         context = {"ward": self.ward_context(), "book": {"from": start, "to": end, "count": len(rows), "rows": rows},
                    "printed": {"at": now, "date": now.date(), "copy_kind": "original", "copy_label": ""}}
         return Paper(render_pdf(template, context), template, f"so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _when(action: Any) -> datetime:

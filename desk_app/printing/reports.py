@@ -17,13 +17,12 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..counter import Counter
 from ..models.errors import DomainError
 from ..models.forms import FormTemplate, lookup
-from ..models.lifecycle import STATUS_LABELS
 from ..models.statistics import (
     DERIVED,
     DIMENSIONS,
@@ -184,29 +183,8 @@ class Reports:
         return Report(paper.pdf, "book", "pdf", paper.template.title, paper.filename, len(self.book_rows(period)))
 
     def book_rows(self, period: Period) -> list[dict[str, Any]]:
-        """The rows ``Papers.book`` prints: dossiers created in the period, oldest first."""
-        c = self.counter
-        tz = c.now().tzinfo
-        lo = datetime.combine(period.start, time(0, 0), tz).isoformat()
-        hi = datetime.combine(period.end, time(23, 59, 59), tz).isoformat()
-        names = {p.code: p.name for p in c.catalogue.procedures}
-        rows = []
-        for row in c.store.query(
-                "SELECT d.code, d.procedure_code, d.applicant_name, d.applicant_phone, d.status, d.received_at, "
-                "d.due_at, d.returned_at, d.transferred, d.created_at, c.address FROM dossiers d "
-                "LEFT JOIN citizens c ON c.id = d.applicant_id WHERE d.created_at BETWEEN ? AND ? "
-                "ORDER BY d.created_at", [lo, hi]):
-            rows.append({
-                "code": row["code"], "procedure": names.get(row["procedure_code"], row["procedure_code"]),
-                "applicant": row["applicant_name"],
-                "contact": "; ".join(x for x in (row["address"], row["applicant_phone"]) if x),
-                "solver": "Cấp trên (liên thông)" if row["transferred"] else "UBND cấp xã",
-                "received_at": _dt(row["received_at"] or row["created_at"]),
-                "due_at": _dt(row["due_at"]), "returned_at": _dt(row["returned_at"]),
-                "result_channel": "Trực tiếp" if row["returned_at"] else "",
-                "status": STATUS_LABELS.get(row["status"], row["status"]),
-            })
-        return rows
+        """The rows ``Papers.book`` prints."""
+        return self.papers.book_rows(period.start, period.end)
 
     def book_xlsx(self, period: Period) -> Report:
         template = self.papers.slip_template("book")
@@ -466,10 +444,6 @@ def _save(book: Any) -> bytes:
 
 def _formatted(figures: Figures) -> dict[str, str]:
     return {metric: format_value(metric, value) for metric, value in figures.row().items()}
-
-
-def _dt(value: str | None) -> datetime | str:
-    return datetime.fromisoformat(value) if value else ""
 
 
 def _when(moment: datetime) -> str:

@@ -94,6 +94,44 @@ def schema_version(conn: Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
+def inspect_file(conn: Connection) -> tuple[list[str], int, set[str]]:
+    """A database file as a backup check sees it: SQLite's integrity verdict, the schema
+    version and the table names."""
+    verdict = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return verdict, version, tables
+
+
+def open_copy_target(path: Path, key: str | None) -> Connection:
+    """A file to copy a database into with the backup API; encrypted under ``key`` when given."""
+    dest = sqlite.connect(str(path))
+    if key is not None:
+        dest.execute(f"PRAGMA key = \"x'{key}'\"")  # the copy stays encrypted under the ward key
+    return dest
+
+
+def self_contained(conn: Connection) -> None:
+    """A rollback journal instead of WAL: the file alone is the whole database, and opening it
+    later leaves no -wal and -shm files beside it."""
+    conn.execute("PRAGMA journal_mode = DELETE").fetchall()
+
+
+def settings_like(conn: Connection, prefix: str) -> dict[str, str]:
+    """Settings whose key starts with ``prefix`` (the backup worker's own connection)."""
+    return dict(conn.execute("SELECT key, value FROM settings WHERE key LIKE ?", (prefix + "%",)))
+
+
+def write_settings(conn: Connection, values: dict[str, str]) -> None:
+    with transaction(conn):
+        conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", list(values.items()))
+
+
+def last_action_seq(conn: Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM actions").fetchone()[0]
+
+
 def backup_to(conn: Connection, target: Path, *, key: str | None = None) -> Path:
     """A consistent copy with SQLite's backup API (safe while others write), encrypted with
     ``key`` when the source is."""

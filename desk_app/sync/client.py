@@ -9,11 +9,10 @@ scheduler calls it on a worker thread).
 from __future__ import annotations
 
 import json
-import random
 import ssl
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,6 @@ from ..storage.inbox import Inbox
 from ..storage.store import Store
 
 BATCH = 500
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_MAX_SECONDS = 3600
 
 
 class SyncError(DomainError):
@@ -66,12 +63,6 @@ class SyncReport:
         if self.clock_warning:
             text += f" Cảnh báo: {self.clock_warning}"
         return text
-
-
-def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter: many counters coming back online don't stampede."""
-    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return (rng or random).uniform(ceiling / 2, ceiling)
 
 
 _TLS_CONTEXTS: dict[tuple[str, int], ssl.SSLContext] = {}
@@ -171,68 +162,56 @@ class SyncClient:
             if report.error is None:
                 status["last_sync_at"] = now
             store.set_settings(status)
-            report.waiting = store.outbox_count()
+            report.waiting = store.outbox.count()
         finally:
             store.close()
         return report
 
     @staticmethod
     def _recover(store: Store) -> None:
-        """Items marked 'sending' by a cycle that crashed: send them again (the server dedups)."""
-        with store.transaction():
-            store.conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'")
+        store.outbox.recover()
 
     def _push(self, store: Store, http: httpx.Client, report: SyncReport) -> None:
+        outbox = store.outbox
         while True:
-            now = self.clock().isoformat()
-            rows = list(store.query(
-                "SELECT o.seq AS outbox_seq, o.attempts, o.next_attempt_at AS retry_at, a.* FROM outbox o "
-                "JOIN actions a ON a.id = o.action_id WHERE o.state = 'pending' ORDER BY o.seq LIMIT ?", [BATCH]))
-            # The journal goes in order: nothing is sent past an item still waiting for its retry,
-            # or the server would see a gap in the chain and refuse everything after it (found by
-            # scripts/crash_soak.py: a server killed mid-push left later batches parked for good).
-            ready = 0
-            while ready < len(rows) and not (rows[ready]["retry_at"] and rows[ready]["retry_at"] > now):
-                ready += 1
-            rows = rows[:ready]
+            rows = outbox.ready(self.clock(), BATCH)
             if not rows:
                 return
             ids = [r["id"] for r in rows]
-            with store.transaction():  # marked before sending: a crash from here on means a resend
-                store.conn.executemany("UPDATE outbox SET state = 'sending' WHERE action_id = ?", [(i,) for i in ids])
+            outbox.mark_sending(ids)
             body = {"device_id": store.get_setting("device_id"),
                     "actions": [{**store.action_from_row(r).to_dict(), "seq": r["seq"]} for r in rows]}
             try:
                 reply = http.post("/api/v1/actions", content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                   headers={"Content-Type": "application/json"})
             except httpx.HTTPError as exc:
-                self._retry_later(store, rows, f"Mất kết nối máy chủ cấp tỉnh ({type(exc).__name__}).")
+                outbox.retry_later(rows, f"Mất kết nối máy chủ cấp tỉnh ({type(exc).__name__}).", self.clock())
                 report.error = "Không kết nối được máy chủ cấp tỉnh; sẽ thử lại."
                 return
             if reply.status_code >= 500:
-                self._retry_later(store, rows, f"Máy chủ cấp tỉnh lỗi {reply.status_code}.")
+                outbox.retry_later(rows, f"Máy chủ cấp tỉnh lỗi {reply.status_code}.", self.clock())
                 report.error = f"Máy chủ cấp tỉnh đang lỗi ({reply.status_code}); sẽ thử lại."
                 return
             data = _json(reply)
             if reply.status_code == 401:
-                self._retry_later(store, rows, "Máy chủ từ chối khóa của quầy.")
+                outbox.retry_later(rows, "Máy chủ từ chối khóa của quầy.", self.clock())
                 report.error = data.get("message") or "Máy chủ từ chối khóa của quầy: cần đăng ký lại (desk-app enroll)."
                 return
             results = data.get("results") if reply.status_code == 200 else None
             if not isinstance(results, list) or len(results) != len(rows):
                 message = data.get("message") or f"Máy chủ trả lời không hợp lệ (mã {reply.status_code})."
                 if 400 <= reply.status_code < 500:
-                    self._park(store, ids, message)
+                    outbox.park(ids, message)
                     report.parked += len(ids)
                     continue  # the items behind them still go
-                self._retry_later(store, rows, message)
+                outbox.retry_later(rows, message, self.clock())
                 report.error = message
                 return
             done, parked = [], []
             for row, result in zip(rows, results):
                 status = result.get("status") if isinstance(result, dict) else None
                 if result.get("id") != row["id"] or status not in ("stored", "duplicate", "rejected"):
-                    self._retry_later(store, rows, "Máy chủ trả lời không khớp các thao tác đã gửi.")
+                    outbox.retry_later(rows, "Máy chủ trả lời không khớp các thao tác đã gửi.", self.clock())
                     report.error = "Máy chủ trả lời không hợp lệ; sẽ thử lại."
                     return
                 if status == "rejected":
@@ -241,11 +220,7 @@ class SyncClient:
                     done.append(row["id"])
                     report.pushed += status == "stored"
                     report.duplicates += status == "duplicate"
-            with store.transaction():  # removed only now that the server has confirmed them
-                store.conn.executemany("DELETE FROM outbox WHERE action_id = ?", [(i,) for i in done])
-                for action_id, message in parked:
-                    store.conn.execute("UPDATE outbox SET state = 'attention', last_error = ? WHERE action_id = ?",
-                                       (nfc(message), action_id))
+            outbox.settle(done, parked)  # removed only now that the server has confirmed them
             report.parked += len(parked)
             if data.get("clock_warning"):
                 report.clock_warning = nfc(str(data["clock_warning"]))
@@ -255,7 +230,7 @@ class SyncClient:
         synced only when the server confirmed it, so a cut means a resend (the server dedups)."""
         device_id = store.get_setting("device_id")
         while True:
-            entries = store.unsynced_access(BATCH)
+            entries = store.privacy.unsynced_access(BATCH)
             if not entries:
                 return
             body = {"device_id": device_id,
@@ -273,23 +248,7 @@ class SyncClient:
             if reply.status_code != 200:
                 report.notes.append(f"Nhật ký truy cập chưa gửi được (mã {reply.status_code}); sẽ gửi lần sau.")
                 return
-            store.mark_access_synced([e["id"] for e in entries], self.clock())
-
-    def _retry_later(self, store: Store, rows: list[dict[str, Any]], message: str) -> None:
-        now = self.clock()
-        with store.transaction():
-            for row in rows:
-                attempts = row["attempts"] + 1
-                when = now + timedelta(seconds=backoff_seconds(attempts))
-                store.conn.execute(
-                    "UPDATE outbox SET state = 'pending', attempts = ?, next_attempt_at = ?, last_error = ? "
-                    "WHERE action_id = ?", (attempts, when.isoformat(), message, row["id"]))
-
-    @staticmethod
-    def _park(store: Store, ids: list[str], message: str) -> None:
-        with store.transaction():
-            store.conn.executemany("UPDATE outbox SET state = 'attention', last_error = ? WHERE action_id = ?",
-                                   [(nfc(message), i) for i in ids])
+            store.privacy.mark_access_synced([e["id"] for e in entries], self.clock())
 
     def _pull(self, store: Store, http: httpx.Client, report: SyncReport) -> None:
         after = int(store.get_setting("pull_after_seq", "0") or 0)
@@ -334,10 +293,8 @@ class SyncClient:
             if data.get("catalogue"):
                 store.save_catalogue(parse_catalogue(data["catalogue"]))
             with store.transaction():
-                for t in data.get("templates") or []:
-                    store.conn.execute(
-                        "INSERT OR IGNORE INTO form_templates(template_id, version, content, loaded_at) "
-                        "VALUES (?, ?, ?, ?)", (t["id"], t["version"], t["content"], vn_now().isoformat()))
+                store.add_templates([(t["id"], t["version"], t["content"]) for t in data.get("templates") or []],
+                                    vn_now())
             for o in data.get("holiday_overrides") or []:
                 store.set_holiday_override(DayOverride(date.fromisoformat(o["day"]), o["kind"], o["reason"]))
             store.set_settings({"reference_version": data["version"]})
@@ -490,14 +447,9 @@ def _json(reply: httpx.Response) -> dict[str, Any]:
 
 def outbox_state(store: Store) -> dict[str, Any]:
     """What the status bar and the 'needs attention' list show."""
-    counts = store.outbox_counts()
-    attention = list(store.query(
-        "SELECT o.action_id, o.last_error, a.kind, a.at, d.code FROM outbox o JOIN actions a ON a.id = o.action_id "
-        "JOIN dossiers d ON d.id = a.dossier_id WHERE o.state = 'attention' ORDER BY o.seq LIMIT 200"))
+    counts = store.outbox.counts()
     inbox = Inbox(store.conn)
     return {"pending": counts.get("pending", 0) + counts.get("sending", 0), "attention": counts.get("attention", 0),
-            "attention_items": attention, "held": inbox.count(), "held_items": inbox.attention(),
+            "attention_items": store.outbox.attention(), "held": inbox.count(), "held_items": inbox.attention(),
             "last_sync_at": store.get_setting("last_sync_at"),
             "last_error": store.get_setting("last_sync_error")}
-
-

@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
         the district, a half-typed intake form, a dossier open with its full personal data.
         ``what`` is the button that leaves (Khóa màn hình or Thoát): the question names it."""
         lines = []
-        waiting = sum(self.counter.store.outbox_counts().values())
+        waiting = sum(self.counter.store.outbox.counts().values())
         if waiting:
             where = ("máy chủ cấp tỉnh" if self.counter.setting("district_url")
                      else "máy chủ cấp tỉnh (quầy đang làm việc ngoại tuyến)")

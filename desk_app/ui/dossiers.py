@@ -8,7 +8,6 @@ directly; the buttons open small dialogs that collect the input and call those m
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
@@ -888,9 +887,7 @@ class DossiersView(QWidget):
 
     def _used_units(self) -> list[str]:
         try:
-            rows = self.counter.store.query(
-                "SELECT payload FROM actions WHERE kind = 'transferred' ORDER BY seq DESC LIMIT 200")
-            units = [json.loads(r["payload"]).get("to_unit", "") for r in rows]
+            units = self.counter.store.transfer_units()
         except Exception:  # noqa: BLE001 - suggestions only
             return []
         return list(dict.fromkeys(u for u in units if u))[:15]

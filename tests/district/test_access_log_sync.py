@@ -25,7 +25,7 @@ def test_access_log_is_synced_once(server, make_desk, applicant):
     view = desk.counter.receive(BIRTH, applicant)
     desk.counter.open_record(view.code)
     desk.counter.search(applicant["id_number"].replace(" ", ""))
-    local = desk.counter.store.unsynced_access(100)
+    local = desk.counter.store.privacy.unsynced_access(100)
     assert {e["kind"] for e in local} >= {"view_record", "search_id"}
     desk.counter.set_settings({"district_url": server.base_url, "device_token": desk.token})
     client = SyncClient(desk.path, clock=desk.clock)
@@ -35,7 +35,7 @@ def test_access_log_is_synced_once(server, make_desk, applicant):
     assert {r["id"] for r in rows} == {e["id"] for e in local}
     assert all(r["ward_code"] == "42010" for r in rows)
     assert "042090012345" not in " ".join(r["subject"] + r["detail"] for r in rows)  # masked at the counter
-    assert desk.counter.store.unsynced_access(100) == []
+    assert desk.counter.store.privacy.unsynced_access(100) == []
     again = client.sync_once()
     assert again.error is None and len(_district_rows(server)) == len(rows)  # nothing twice
 

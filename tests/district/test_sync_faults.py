@@ -34,7 +34,7 @@ def assert_exactly_once(server, desk) -> None:
     remote = server_action_ids(server, desk.device_id)
     assert len(remote) == len(set(remote)), "an action is stored twice on the server"
     assert sorted(remote) == sorted(local), "the server and the counter disagree"
-    assert desk.counter.store.outbox_count() == 0, "something was left behind in the outbox"
+    assert desk.counter.store.outbox.count() == 0, "something was left behind in the outbox"
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_a_batch_waiting_for_its_retry_holds_back_the_ones_after_it(server, prox
     assert (report.pushed, report.parked, report.waiting) == (0, 0, 6)
     desk.clock.advance(hours=2)
     retry_until_clean(desk, client)
-    assert desk.counter.store.outbox_counts().get("attention", 0) == 0  # nothing parked
+    assert desk.counter.store.outbox.counts().get("attention", 0) == 0  # nothing parked
     assert_exactly_once(server, desk)
 
 

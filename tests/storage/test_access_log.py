@@ -22,7 +22,7 @@ def dossier(counter, applicant):
 
 
 def entries(counter, **filters):
-    return counter.store.access_entries(filters or None)
+    return counter.store.privacy.access_entries(filters or None)
 
 
 def everything_stored(counter) -> str:
@@ -131,7 +131,7 @@ def test_sync_bookkeeping_stamps_each_entry_once(counter, dossier, clock):
     with pytest.raises(DatabaseError, match="append-only"):
         with counter.store.transaction():
             counter.store.conn.execute("UPDATE access_log SET synced_at = NULL")
-    assert counter.store.mark_access_synced([e["id"] for e in pending], clock.at) == 1
+    assert counter.store.privacy.mark_access_synced([e["id"] for e in pending], clock.at) == 1
     assert counter.unsynced_access() == []
 
 

@@ -36,7 +36,7 @@ def test_receive_gives_code_due_time_journal_and_outbox(counter, applicant):
     assert row.applicant_name == "Nguyễn Văn Đức"     # normalised name
     assert row.applicant_id_number == "042090012345"
     assert row.applicant_phone == "0912345678"
-    assert counter.store.outbox_count() == 1
+    assert counter.store.outbox.count() == 1
     [action] = counter.store.actions_for(view.id)
     assert action.kind == "received" and action.clerk == "lan" and action.counter == 1
     assert action.payload["dossier"]["code"] == view.code  # the journal alone rebuilds the dossier
@@ -353,9 +353,9 @@ def test_outbox_counts_follow_every_change(counter, applicant):
     view = counter.receive(BIRTH, applicant)
     counter.mark_result_ready(view.code)
     conn = counter.store.conn
-    assert counter.store.outbox_counts() == {"pending": 2, "sending": 0, "attention": 0}
+    assert counter.store.outbox.counts() == {"pending": 2, "sending": 0, "attention": 0}
     conn.execute("UPDATE outbox SET state = 'attention' WHERE seq = (SELECT min(seq) FROM outbox)")
     conn.execute("DELETE FROM outbox WHERE state = 'pending'")
-    assert counter.store.outbox_counts() == {"pending": 0, "sending": 0, "attention": 1}
+    assert counter.store.outbox.counts() == {"pending": 0, "sending": 0, "attention": 1}
     actual = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
-    assert counter.store.outbox_count() == sum(actual.values()) == 1
+    assert counter.store.outbox.count() == sum(actual.values()) == 1

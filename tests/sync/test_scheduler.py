@@ -26,7 +26,7 @@ def test_start_runs_a_cycle_on_a_worker_thread_and_reports(counter, db_path):
         scheduler.start()
         assert done.wait(10), "no cycle at start-up"
         assert threads[0] is not threading.main_thread()
-        assert "Chưa khai báo địa chỉ máy chủ huyện" in reports[0].error  # not enrolled: said plainly
+        assert "Chưa khai báo địa chỉ máy chủ cấp tỉnh" in reports[0].error  # not enrolled: said plainly
         done.clear()
         scheduler.sync_now()
         assert done.wait(10), "Đồng bộ ngay did not run"

@@ -70,7 +70,7 @@ def window(qtbot, counter):
 
 
 def views(counter):
-    return [(e["kind"], e["subject"]) for e in counter.store.access_entries()]
+    return [(e["kind"], e["subject"]) for e in counter.store.privacy.access_entries()]
 
 
 def all_text(view: DossiersView) -> str:
@@ -143,7 +143,7 @@ def test_intake_citizen_results_are_masked_and_the_fill_is_a_logged_view(intake,
     assert views(counter) == [("view_record", f"citizen:{dossier.row.applicant_id}")]
     intake.lookup_citizen(FULL_ID)  # one result: filled at once, the search logged masked
     kinds = [k for k, _ in views(counter)]
-    assert kinds.count("search_id") == 1 and FULL_ID not in str(counter.store.access_entries())
+    assert kinds.count("search_id") == 1 and FULL_ID not in str(counter.store.privacy.access_entries())
 
 
 # -- least data ------------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_a_paper_saved_as_pdf_is_a_logged_export(qtbot, dossiers, counter, dossi
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     preview = dossiers.preview_papers(["receipt"], code=dossier.code)
     assert preview.save_pdf() == target.with_name("giay-hen.pdf")
-    [entry] = [e for e in counter.store.access_entries() if e["kind"] == "export"]
+    [entry] = [e for e in counter.store.privacy.access_entries() if e["kind"] == "export"]
     assert entry["subject"] == str(target.with_name("giay-hen.pdf")) and entry["clerk"] == "lan"
     assert entry["detail"] == {"what": "paper", "dossier": dossier.code, "form": "receipt"}
     preview.close()
