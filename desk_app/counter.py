@@ -35,6 +35,7 @@ from .models.intake import (
 )
 from .models.journal import Action, new_id, verify_chain
 from .models.lifecycle import DossierState, apply, derive_state, dossier_flags
+from .models.papers import copy_kind
 from .models.queues import queue as queue_rule
 from .models.privacy import ACCESS_KINDS, CLI_ACTOR, AccessFilter, id_number_query, mask_id_number
 from .models.retention import SYSTEM_ACTOR, Purge, PurgeGroup, add_years, effective_retention, purge_due
@@ -195,9 +196,6 @@ class Counter:
                     library.add(parse_template(row["content"], source=f"{row['template_id']} v{row['version']}"))
             self._templates = library
         return self._templates
-
-    def reload_calendar(self) -> None:
-        self._calendar = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -456,14 +454,12 @@ class Counter:
                      copies: int = 1) -> DossierView:
         """Printing is audited: which paper, which template version, original or reprint."""
         view = self.dossier(dossier)
-        earlier = [a for a in self.store.actions_for(view.id)
-                   if a.kind == "printed" and a.payload.get("form") == form]
-        copy_kind = "reprint" if earlier else "original"
+        kind = copy_kind(self.store.actions_for(view.id), form)
         printed = self._record(view.id, "printed", {
             "form": form, "template_id": template_id, "template_version": template_version,
-            "copy_kind": copy_kind, "copies": copies,
+            "copy_kind": kind, "copies": copies,
         })
-        self.log_access("print", view.code, {"form": form, "copy_kind": copy_kind, "copies": copies})
+        self.log_access("print", view.code, {"form": form, "copy_kind": kind, "copies": copies})
         return printed
 
     # -- drafts ---------------------------------------------------------------------------------
@@ -760,9 +756,9 @@ class Counter:
         self.store.privacy.add_purge({"id": purge_id, "listed_at": now.isoformat(),
                               "listed_by": self.clerk.username if self.clerk else SYSTEM_ACTOR,
                               "dossier_ids": [d["id"] for d in due]})
-        return self.purge(purge_id)
+        return self.get_purge(purge_id)
 
-    def purge(self, purge_id: str) -> Purge:
+    def get_purge(self, purge_id: str) -> Purge:
         row = self.store.privacy.get_purge(purge_id)
         if row is None:
             raise DomainError(f"Không có danh sách hủy dữ liệu “{purge_id}”.", code="not_found")
@@ -778,7 +774,7 @@ class Counter:
 
     def purge_summary(self, purge: Purge | str) -> list[PurgeGroup]:
         """Counts per procedure, as the leader confirms them."""
-        purge = self.purge(purge) if isinstance(purge, str) else purge
+        purge = self.get_purge(purge) if isinstance(purge, str) else purge
         counts = self.store.procedure_counts(list(purge.dossier_ids))
         out = []
         for code in sorted(counts):
@@ -793,7 +789,7 @@ class Counter:
         """The leader's confirmation, then the removal, in one transaction. A listed dossier that is
         no longer due (a new action, a changed setting, not yet synced) is kept and named."""
         clerk = self._require_role("confirm_purge")
-        purge = self.purge(purge_id)
+        purge = self.get_purge(purge_id)
         if purge.state != "listed":
             raise DomainError(f"Danh sách hủy dữ liệu này không còn chờ xác nhận ({purge.state_label.lower()}).",
                               code="purge_state")
@@ -810,17 +806,17 @@ class Counter:
                         self.store.privacy.purge_dossier(dossier_id, stamp)
                 self.store.privacy.set_purge(purge.id, state="done", done_at=stamp)
             scrubbed = self.store.privacy.scrub_after_purge()
-        return replace(self.purge(purge.id), scrubbed=scrubbed)
+        return replace(self.get_purge(purge.id), scrubbed=scrubbed)
 
     def cancel_purge(self, purge_id: str) -> Purge:
         self._require_role("confirm_purge")
-        purge = self.purge(purge_id)
+        purge = self.get_purge(purge_id)
         if purge.state != "listed":
             raise DomainError(f"Danh sách hủy dữ liệu này không còn chờ xác nhận ({purge.state_label.lower()}).",
                               code="purge_state")
         with self.store.transaction():
             self.store.privacy.set_purge(purge.id, state="cancelled")
-        return self.purge(purge.id)
+        return self.get_purge(purge.id)
 
     def record_incident(self, *, detected_at: datetime, kind: str, description: str, data_affected: str = "",
                         people_affected: int | str | None = None, measures: str = "") -> Incident:

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from .errors import DomainError, ValidationError
 from .text import clean_text, nfc
@@ -31,7 +31,7 @@ from .validation import (
 from .words import date_in_words, money_in_words, number_in_words
 
 KINDS = ("declaration", "slip", "listing", "book", "report", "fragment")  # fragment: fields only, shared by screens
-SLIP_TYPES = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control", "book", "listing",
+PAPER_TYPES = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control", "book", "listing",
               "declaration")
 FIELD_TYPES = ("text", "multiline", "name", "date", "birth_date", "cccd", "phone", "email", "choice",
                "number", "money", "bool")
@@ -233,7 +233,7 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
         fail("id chỉ gồm chữ thường không dấu, số và gạch dưới.", "id")
     if data["kind"] not in KINDS:
         fail(f"kind phải là một trong {', '.join(KINDS)}.", "kind")
-    if data.get("slip_type") and data["slip_type"] not in SLIP_TYPES:
+    if data.get("slip_type") and data["slip_type"] not in PAPER_TYPES:
         fail(f"slip_type không biết “{data['slip_type']}”.", "slip_type")
     if data.get("orientation", "portrait") not in ("portrait", "landscape"):
         fail("orientation phải là portrait hoặc landscape.", "orientation")
@@ -341,10 +341,6 @@ def _item_keys(source: str) -> list[str]:
         if isinstance(entry, dict) and name in entry:
             return entry[name]
     return []
-
-
-def is_list_source(path: str, known: Iterable[str] = ()) -> bool:
-    return bool(_item_keys(path)) or path in set(known)
 
 
 def placeholders(value: Any) -> list[str]:
@@ -545,9 +541,16 @@ class TemplateLibrary:
         return max(found, key=lambda t: _version_key(t.version))
 
     def get(self, template_id: str, version: str | None = None) -> FormTemplate:
-        if version and (template_id, version) in self.versions:
-            return self.versions[(template_id, version)]
-        return self.latest(template_id)
+        """That version, or the newest when no version is named. A named version that is missing
+        is an error, never another version: a dossier prints as it was typed or not at all."""
+        if not version:
+            return self.latest(template_id)
+        found = self.versions.get((template_id, version))
+        if found is None:
+            raise DomainError(f"Không có mẫu “{template_id}” phiên bản {version} (phiên bản hồ sơ được tiếp nhận); "
+                              "không in bằng phiên bản khác. Hãy đồng bộ mẫu từ máy chủ cấp tỉnh.",
+                              code="template_missing")
+        return found
 
     def ids(self) -> list[str]:
         return sorted({tid for tid, _ in self.versions})

@@ -11,7 +11,6 @@ from .errors import ValidationError
 from .fees import FeeQuote, compute_fee
 from .text import clean_text
 from .validation import (
-    format_date,
     parse_date,
     validate_birth_date,
     validate_email,
@@ -89,10 +88,6 @@ def normalize_person(data: Mapping[str, Any], *, today: date, prefix: str = "",
              if k not in PERSON_FIELDS and v not in (None, "")}
     return Person(full_name, id_number, birth.isoformat() if birth else None, sex, phone, email, address, warnings,
                   extra)
-
-
-def display_birth_date(person: Person) -> str:
-    return format_date(date.fromisoformat(person.birth_date)) if person.birth_date else ""
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,6 @@ STATUS_LABELS: dict[str, str] = {
 }
 STATUSES = tuple(STATUS_LABELS)
 OPEN_STATUSES = ("received", "in_progress", "transferred")  # the clock runs
-FINAL_STATUSES = ("returned", "refused", "withdrawn")
 
 FLAG_LABELS: dict[str, str] = {
     "due_soon": "Sắp đến hạn",

@@ -20,7 +20,6 @@ from .errors import ValidationError
 from .text import fold
 
 CLOSED_STATUSES = ("returned", "refused", "withdrawn")
-CLOSING_KINDS = CLOSED_STATUSES  # the action kinds that close a dossier carry the same names
 SETTING_PREFIX = "retention."
 _PERMANENT_WORDS = {"permanent", "vinh vien", "vo thoi han"}
 

@@ -23,23 +23,10 @@ from ..models.deadlines import TIMELINESS_LABELS, classify_return
 from ..models.intake import PAPER_KIND_LABELS
 from ..models.journal import Action
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
+from ..models.papers import DOSSIER_PAPERS, NEEDED_STEP, PAPER_LABELS, copy_kind
 from ..models.validation import format_date
 from .render import render_pdf
 from .verify import verification_text
-
-FORMS = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control", "declaration")
-FORM_LABELS = {
-    "receipt": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "supplement": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "refusal": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "apology": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-    "stop_notice": "Thông báo dừng giải quyết hồ sơ",
-    "control": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
-    "declaration": "Tờ khai",
-}
-# the action a slip needs before it can be printed
-_NEEDS = {"supplement": "supplement_requested", "refusal": "refused", "apology": "apology_issued",
-          "stop_notice": "withdrawn", "control": "transferred"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +70,7 @@ class Papers:
             return self.library.get(chosen)
         candidates = [t for t in self.library.versions.values() if t.slip_type == slip_type]
         if not candidates:
-            raise DomainError(f"Chưa có mẫu cho loại giấy “{FORM_LABELS.get(slip_type, slip_type)}”.",
+            raise DomainError(f"Chưa có mẫu cho loại giấy “{PAPER_LABELS.get(slip_type, slip_type)}”.",
                               code="template_missing")
         return self.library.latest(sorted(candidates, key=lambda t: t.id)[0].id)
 
@@ -93,8 +80,8 @@ class Papers:
             if not tid:
                 raise DomainError("Thủ tục này không có tờ khai.", code="template_missing")
             return self.library.get(tid, view.row.template_version or None)
-        if form not in FORMS:
-            raise DomainError(f"Không có loại giấy “{form}” (dùng: {', '.join(FORMS)}).", code="bad_form")
+        if form not in DOSSIER_PAPERS:
+            raise DomainError(f"Không có loại giấy “{form}” (dùng: {', '.join(DOSSIER_PAPERS)}).", code="bad_form")
         return self.slip_template(form)
 
     # -- context --------------------------------------------------------------------------------
@@ -262,17 +249,16 @@ class Papers:
         """Render one paper of a dossier; ``record`` journals the print (a preview does not)."""
         view = self.counter.dossier(key)
         actions = self.counter.store.actions_for(view.id)  # read once for the checks and the context
-        needed = _NEEDS.get(form)
+        needed = NEEDED_STEP.get(form)
         if needed and not any(a.kind == needed for a in actions):
             raise DomainError(f"Hồ sơ {view.code} chưa có bước “{ACTION_LABELS[needed]}” nên chưa in được "
-                              f"{FORM_LABELS[form].lower()}.", code="not_printable")
+                              f"{PAPER_LABELS[form].lower()}.", code="not_printable")
         if form == "receipt" and view.state.received_at is None and view.status != "returned":
             raise DomainError(f"Hồ sơ {view.code} chưa được tiếp nhận (đang “{STATUS_LABELS.get(view.status)}”) "
                               "nên chưa có giấy hẹn trả kết quả.", code="not_printable")
         template = self.template_for(view, form)
-        earlier = any(a.kind == "printed" and a.payload.get("form") == form for a in actions)
-        context = self.dossier_context(view, template, copy_kind="reprint" if earlier and record else "original",
-                                       actions=actions)
+        # as it will come out of the printer: a preview of a paper printed before says "Bản in lại"
+        context = self.dossier_context(view, template, copy_kind=copy_kind(actions, form), actions=actions)
         pdf = render_pdf(template, context)
         if record:
             self.counter.record_print(view.code, form, template_id=template.id, template_version=template.version)

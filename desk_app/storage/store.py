@@ -594,12 +594,6 @@ class Store(Rows):
                 return out
         return out
 
-    def dossiers_by_status(self, statuses: Iterable[str], limit: int = 500) -> list[DossierRow]:
-        statuses = list(statuses)
-        marks = ",".join("?" * len(statuses))
-        return [DossierRow.from_row(r) for r in self.query(
-            f"SELECT * FROM dossiers WHERE status IN ({marks}) ORDER BY due_at LIMIT ?", [*statuses, limit])]
-
     # -- drafts -------------------------------------------------------------------------------
     def save_draft(self, draft: Mapping[str, Any]) -> None:
         with self.transaction():

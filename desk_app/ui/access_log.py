@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from ..counter import Counter
 from ..models.errors import DomainError
 from ..models.privacy import ACCESS_KINDS, CLI_ACTOR, AccessFilter
-from ..printing.papers import FORM_LABELS
+from ..models.papers import PAPER_LABELS
 
 HEADERS = ("Thời gian", "Cán bộ", "Quầy", "Thao tác", "Đối tượng", "Chi tiết")
 EXPORT_LABELS = {
@@ -181,13 +181,13 @@ class AccessLogDialog(QDialog):
                 return "Điền thông tin công dân đã đến khi tiếp nhận"
             return self._procedure_name(d.get("procedure", ""))
         if entry["kind"] == "print":
-            label = FORM_LABELS.get(d.get("form", ""), d.get("form", ""))
+            label = PAPER_LABELS.get(d.get("form", ""), d.get("form", ""))
             return label + (" (bản in lại)" if d.get("copy_kind") == "reprint" else "")
         if entry["kind"] == "search_id":
             where = "hồ sơ" if d.get("in") == "dossiers" else "công dân đã đến"
             return f"Tìm trong {where}: {d.get('found', 0)} kết quả"
         if entry["kind"] == "export":
-            parts = [EXPORT_LABELS.get(d.get("what", ""), FORM_LABELS.get(d.get("what", ""), d.get("what", "")))]
+            parts = [EXPORT_LABELS.get(d.get("what", ""), PAPER_LABELS.get(d.get("what", ""), d.get("what", "")))]
             period = d.get("period")
             if period:
                 start, end = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])

@@ -48,11 +48,12 @@ from ..models.lifecycle import (
     STATUS_LABELS,
     check_transition,
 )
+from ..models.papers import available as available_papers
 from ..models.queues import QUEUE_LABELS, queue as queue_rule
 from ..models.validation import format_date, parse_date
-from ..printing.papers import FORM_LABELS, Paper, Papers
+from ..models.papers import PAPER_LABELS
+from ..printing.papers import Paper, Papers
 from ..models.privacy import mask_id_number, mask_phone
-from ..printing.render import render_pdf
 from ..storage.store import DossierRow
 from .common import ok_cancel
 from .preview import PdfPreviewDialog, PrinterBackend
@@ -71,11 +72,6 @@ SHORT_FLAGS: dict[str, str] = {
 URGENT_FLAGS = {"overdue", "needs_apology", "late_without_apology"}
 NOTIFY_CHANNELS = ("Điện thoại", "Tin nhắn", "Zalo", "Thư điện tử", "Trực tiếp")
 APOLOGY_CHANNELS = ("Trực tiếp", "Tin nhắn", "Điện thoại", "Thư điện tử")
-# Slips whose step must be in the journal before they exist (as Papers checks).
-_SLIP_AFTER = {"supplement": "supplement_requested", "refusal": "refused", "apology": "apology_issued",
-               "stop_notice": "withdrawn", "control": "transferred"}
-
-
 def fmt_dt(value: datetime | None) -> str:
     return value.strftime("%H:%M %d/%m/%Y") if value else ""
 
@@ -653,7 +649,7 @@ class DossiersView(QWidget):
         if a.kind == "supplement_requested":
             return "; ".join(p.get("items", []))
         if a.kind == "printed":
-            label = FORM_LABELS.get(p.get("form", ""), p.get("form", ""))
+            label = PAPER_LABELS.get(p.get("form", ""), p.get("form", ""))
             return label + (" (bản in lại)" if p.get("copy_kind") == "reprint" else "")
         if a.kind == "official_code_assigned":
             return p.get("official_code", "")
@@ -818,14 +814,10 @@ class DossiersView(QWidget):
             return []
         actions = actions if actions is not None else (self.current_actions if view is self.current
                                                        else self.counter.store.actions_for(view.id))
-        kinds = {a.kind for a in actions}
-        out = []
-        if view.state.received_at is not None or view.status == "returned":
-            out.append("receipt")
-        if view.row.template_id or (view.procedure and view.procedure.declaration_template):
-            out.append("declaration")
-        out += [form for form, needed in _SLIP_AFTER.items() if needed in kinds]
-        return out
+        return available_papers(
+            received=view.state.received_at is not None or view.status == "returned",
+            has_declaration=bool(view.row.template_id or (view.procedure and view.procedure.declaration_template)),
+            kinds=(a.kind for a in actions))
 
     def paper_label(self, form: str, view: DossierView | None = None) -> str:
         """What the clerk calls the paper; a declaration by its own title ("Tờ khai đăng ký khai sinh")."""
@@ -834,18 +826,13 @@ class DossiersView(QWidget):
             try:
                 title = " ".join(self.papers.template_for(view, form).title.split())
             except DomainError:
-                return FORM_LABELS[form]
+                return PAPER_LABELS[form]
             return title[:1].upper() + title[1:].lower() if title.isupper() else title
-        return FORM_LABELS.get(form, form)
+        return PAPER_LABELS.get(form, form)
 
     def render_paper(self, code: str, form: str) -> Paper:
         """The paper for the preview (not journaled); marked "Bản in lại" when it was printed before."""
-        paper = self.papers.dossier_paper(code, form, record=False)
-        view = self.counter.dossier(code)
-        if any(a.kind == "printed" and a.payload.get("form") == form for a in self.counter.store.actions_for(view.id)):
-            context = self.papers.dossier_context(view, paper.template, copy_kind="reprint")
-            paper = Paper(render_pdf(paper.template, context), paper.template, paper.filename)
-        return paper
+        return self.papers.dossier_paper(code, form, record=False)
 
     def preview_papers(self, forms: list[str], code: str | None = None) -> PdfPreviewDialog | None:
         """Open the preview of ``forms`` (window-modal, not blocking); printing records each paper."""

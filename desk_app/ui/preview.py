@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..models.errors import DomainError
-from ..printing.papers import FORM_LABELS, Paper
+from ..models.papers import PAPER_LABELS
+from ..printing.papers import Paper
 
 PRINT_DPI = 300
 
@@ -42,8 +43,8 @@ class PrinterBackend(Protocol):
 def paper_title(paper: Paper) -> str:
     """The paper's name as the clerk says it: "Phiếu xin lỗi và hẹn lại ngày trả kết quả"."""
     slip = paper.template.slip_type
-    if slip in FORM_LABELS and slip != "declaration":
-        return FORM_LABELS[slip]
+    if slip in PAPER_LABELS and slip != "declaration":
+        return PAPER_LABELS[slip]
     title = " ".join(paper.template.title.split())
     return title[:1].upper() + title[1:].lower() if title.isupper() else title
 

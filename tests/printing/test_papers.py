@@ -162,3 +162,12 @@ def test_a_late_birth_registration_pays_the_late_fee_on_its_receipt(counter, pap
                                                              "fee_exempt": "Người thuộc hộ nghèo"})
     assert "Miễn lệ phí (thuộc trường hợp: Người thuộc hộ nghèo)" in text_of(
         papers.dossier_paper(poor.code, "receipt").pdf)
+
+
+def test_a_dossier_whose_template_version_is_gone_is_not_printed_with_another(counter, papers, applicant):
+    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    counter.store.conn.execute("UPDATE dossiers SET template_version = '1999.1' WHERE id = ?", (view.id,))
+    with pytest.raises(DomainError, match="phiên bản 1999.1") as err:
+        papers.dossier_paper(view.code, "declaration")
+    assert err.value.code == "template_missing"
+    assert papers.library.get("to_khai_khai_sinh").version == papers.library.latest("to_khai_khai_sinh").version
