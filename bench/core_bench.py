@@ -115,18 +115,18 @@ def main() -> int:
     ids = [p["applicant_id_number"] for p in picks if p["applicant_id_number"]]
     codes = [p["code"] for p in picks]
 
-    counter.search(names[0])  # warm the page cache once, as a clerk's first search would
+    counter.dossiers.search(names[0])  # warm the page cache once, as a clerk's first search would
     results = {
-        "search: full name, no diacritics": timed(counter.search, names),
-        "search: name typed part-way": timed(counter.search, typed_part_way),
-        "search: words out of order (FTS5)": timed(counter.search, reordered),
-        "search: every word cut short (FTS5)": timed(counter.search, every_word_cut),
-        "search: CCCD (12 digits)": timed(counter.search, ids),
-        "search: dossier code": timed(counter.search, codes),
+        "search: full name, no diacritics": timed(counter.dossiers.search, names),
+        "search: name typed part-way": timed(counter.dossiers.search, typed_part_way),
+        "search: words out of order (FTS5)": timed(counter.dossiers.search, reordered),
+        "search: every word cut short (FTS5)": timed(counter.dossiers.search, every_word_cut),
+        "search: CCCD (12 digits)": timed(counter.dossiers.search, ids),
+        "search: dossier code": timed(counter.dossiers.search, codes),
     }
     applicants = [{"full_name": p["applicant_name"], "id_number": p["applicant_id_number"]} for p in picks]
     results["save: new dossier (receipt)"] = timed(
-        lambda a: counter.receive("2.000884", a), applicants[: min(len(applicants), 200)])
+        lambda a: counter.dossiers.receive("2.000884", a), applicants[: min(len(applicants), 200)])
     size_mb = os.path.getsize(path) / 1e6
     counts = counter.store.counts()
     counter.close()

@@ -110,7 +110,7 @@ def main() -> int:
         papers = Papers(counter)
         cases = []
         for applicant, form in people(args.n + 1):
-            view = counter.receive("1.001193", applicant, form_data=form)
+            view = counter.dossiers.receive("1.001193", applicant, form_data=form)
             receipt_t = papers.template_for(view, "receipt")
             decl_t = papers.template_for(view, "declaration")
             cases.append((view, receipt_t, papers.dossier_context(view, receipt_t), decl_t,

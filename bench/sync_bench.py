@@ -363,8 +363,8 @@ def many_at_once(name: str, url: str, proc: subprocess.Popen, base: str, args, t
         c = Counter.open(p)
         c.clerk = Clerk("admin", "Quản trị", "admin")
         for k in range(3):
-            view = c.receive("2.000884", {**APPLICANT, "id_number": f"0420900{i:03d}{k:02d}"})
-            c.mark_result_ready(view.code)
+            view = c.dossiers.receive("2.000884", {**APPLICANT, "id_number": f"0420900{i:03d}{k:02d}"})
+            c.dossiers.mark_result_ready(view.code)
         c.close()
         paths.append(p)
     server_cpu = process_cpu_seconds(proc.pid)

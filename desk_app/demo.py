@@ -160,20 +160,20 @@ class DemoWard:
         roll = rng.random()
         if roll < 0.02:
             self.stats["refused"] += 1
-            self._try(lambda: self.counter.refuse(rng.choice(self.data["refusal_reasons"]), procedure_code=code,
+            self._try(lambda: self.counter.dossiers.refuse(rng.choice(self.data["refusal_reasons"]), procedure_code=code,
                                                   applicant=applicant, form_data=form))
             return
         if roll < 0.08:
             self.stats["supplement"] += 1
-            view = self._try(lambda: self.counter.request_supplement(
+            view = self._try(lambda: self.counter.dossiers.request_supplement(
                 rng.sample(self.data["supplement_items"], rng.randint(1, 2)),
                 rng.choice(self.data["supplement_reasons"]), procedure_code=code, applicant=applicant,
                 form_data=form, contact="Bộ phận Một cửa, điện thoại 0239 3855 xxx"))
             if view is not None and rng.random() < 0.85:
                 back = self.working_time_after(now, rng.randint(1, 4))
-                self.at(back, lambda: self.follow(self._try(lambda: self.counter.supplement(view.id))))
+                self.at(back, lambda: self.follow(self._try(lambda: self.counter.dossiers.supplement(view.id))))
             return
-        self.follow(self._try(lambda: self.counter.receive(code, applicant, form_data=form)))
+        self.follow(self._try(lambda: self.counter.dossiers.receive(code, applicant, form_data=form)))
 
     def follow(self, view) -> None:
         """Plan the rest of a received dossier's story."""
@@ -187,18 +187,18 @@ class DemoWard:
         if story < 0.01:
             self.stats["withdrawn"] += 1
             self.at(now + timedelta(hours=rng.randint(1, 20)),
-                    lambda: self._try(lambda: counter.withdraw(view.id, "Công dân xin rút hồ sơ")))
+                    lambda: self._try(lambda: counter.dossiers.withdraw(view.id, "Công dân xin rút hồ sơ")))
             return
         if story < 0.06 and not same_day:
             self.stats["transferred"] += 1
             unit = rng.choice(self.data["higher_units"])
-            self.at(now + timedelta(minutes=40), lambda: self._try(lambda: counter.transfer(view.id, unit)))
-            self.at(self.working_time_after(now, 1), lambda: self._try(lambda: counter.transfer_received(view.id, unit)))
+            self.at(now + timedelta(minutes=40), lambda: self._try(lambda: counter.dossiers.transfer(view.id, unit)))
+            self.at(self.working_time_after(now, 1), lambda: self._try(lambda: counter.dossiers.transfer_received(view.id, unit)))
             back = min(due - timedelta(hours=2), self.working_time_after(now, rng.randint(1, 3)))
             self.at(max(back, now + timedelta(hours=3)),
-                    lambda: self._try(lambda: counter.transfer_returned(view.id, unit)))
+                    lambda: self._try(lambda: counter.dossiers.transfer_returned(view.id, unit)))
             returned = max(back, now + timedelta(hours=3)) + timedelta(hours=rng.randint(1, 30))
-            self.at(returned, lambda: self._try(lambda: counter.return_result(view.id)))
+            self.at(returned, lambda: self._try(lambda: counter.dossiers.return_result(view.id)))
             self._maybe_survey(view.id, returned)
             return
         if same_day:  # "không hẹn": handled and returned in one sitting, mostly
@@ -207,7 +207,7 @@ class DemoWard:
             back = ready + timedelta(minutes=rng.randint(1, 30))
         else:
             self.at(now + timedelta(minutes=rng.randint(5, 60)),
-                    lambda: self._try(lambda: counter.start_processing(view.id)))
+                    lambda: self._try(lambda: counter.dossiers.start_processing(view.id)))
             lateness = rng.random()
             if lateness < 0.03:  # late: most apologise in time with a new date
                 self.stats["late"] += 1
@@ -216,7 +216,7 @@ class DemoWard:
                     new_due = datetime.combine(counter.calendar.add_working_days(due.date(), rng.randint(2, 4)),
                                                counter.office_hours.closing, VN_TZ)
                     warn = self.working_time_after(due - timedelta(days=1), 0, hour=(8, 10))
-                    self.at(max(warn, now + timedelta(hours=1)), lambda: self._try(lambda: counter.issue_apology(
+                    self.at(max(warn, now + timedelta(hours=1)), lambda: self._try(lambda: counter.dossiers.issue_apology(
                         view.id, rng.choice(self.data["apology_reasons"]), new_due, channel="Tin nhắn")))
                 ready = self.working_time_after(due, rng.randint(1, 2))
             elif lateness < 0.22:
@@ -228,9 +228,9 @@ class DemoWard:
             back = ready + timedelta(hours=rng.choice([1, 2, 20, 26, 50]))
             if ready.date() < due.date() and rng.random() < 0.8:
                 self.at(ready + timedelta(minutes=20),
-                        lambda: self._try(lambda: counter.notify_citizen(view.id, "Điện thoại")))
-        self.at(ready, lambda: self._try(lambda: counter.mark_result_ready(view.id)))
-        self.at(back, lambda: self._try(lambda: counter.return_result(view.id)))
+                        lambda: self._try(lambda: counter.dossiers.notify_citizen(view.id, "Điện thoại")))
+        self.at(ready, lambda: self._try(lambda: counter.dossiers.mark_result_ready(view.id)))
+        self.at(back, lambda: self._try(lambda: counter.dossiers.return_result(view.id)))
         self._maybe_survey(view.id, back)
 
     def _maybe_survey(self, dossier_id: str, returned_at: datetime) -> None:
@@ -249,7 +249,7 @@ class DemoWard:
             answers[survey.questions[0].id] = 5
         channel = "citizen" if rng.random() < 0.7 else "paper"
         self.at(returned_at + timedelta(minutes=2),
-                lambda: self._try(lambda: self.counter.record_survey(dossier_id, answers, channel=channel)))
+                lambda: self._try(lambda: self.counter.dossiers.record_survey(dossier_id, answers, channel=channel)))
 
     def run(self, dossiers: int, end: datetime, progress: Callable[[int, int], None] | None) -> None:
         cal = self.counter.calendar

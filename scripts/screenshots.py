@@ -51,7 +51,7 @@ def record_demo_surveys(counter: Counter, n: int = 60, seed: int = 7) -> None:
         answers = {q.id: rng.choices([5, 4, 3, 2, 1], weights=[40, 38, 12, 7, 3])[0]
                    for q in survey.questions if q.kind == "scale" and rng.random() < 0.9}
         answers["trips"] = rng.choices(["1 lần", "2 lần", "3 lần trở lên"], weights=[80, 17, 3])[0]
-        counter.record_survey(row["code"], answers, channel=rng.choice(["citizen", "citizen", "paper"]))
+        counter.dossiers.record_survey(row["code"], answers, channel=rng.choice(["citizen", "citizen", "paper"]))
 
 
 def wait_statistics(app: QApplication, view) -> None:
@@ -98,7 +98,7 @@ def main() -> int:
         window.dossiers.show_queue("overdue")
         shot(app, window, "04-dossiers-overdue")
         window.dossiers.show_queue("ready_to_return")
-        row = counter.queue("ready_to_return")
+        row = counter.dossiers.queue("ready_to_return")
         if row:
             window.dossiers.open_dossier(row[0].code)
         shot(app, window, "05-dossier-detail")

@@ -250,7 +250,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     counter = _open_counter(args)
     try:
-        rows = counter.search(" ".join(args.query), limit=args.limit)
+        rows = counter.dossiers.search(" ".join(args.query), limit=args.limit)
         for row in rows:
             try:
                 name = counter.catalogue.get(row.procedure_code).name
@@ -340,7 +340,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         report = Reports(counter).make(args.kind, fmt, period, dimension=args.dimension)
         _write(args.out, protect(report.data, fmt, password) if password else report.data)
         # no login here: the access log names the command line and the OS user
-        counter.log_export(args.kind, args.out, period=period,
+        counter.privacy.log_export(args.kind, args.out, period=period,
                            detail={"format": fmt, "rows": report.rows, "by": args.dimension})
     finally:
         counter.close()
@@ -361,7 +361,7 @@ def _log_print_export(counter, args: argparse.Namespace, what: str) -> None:
     if args.book:
         period = Period(date.fromisoformat(args.date_from), date.fromisoformat(args.date_to))
     detail = {"dossier": args.dossier} if args.dossier and args.form else {}
-    counter.log_export("listing" if args.listing else what, args.out, period=period, detail=detail)
+    counter.privacy.log_export("listing" if args.listing else what, args.out, period=period, detail=detail)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -552,7 +552,7 @@ def _login_leader(counter, username: str | None) -> None:
 
 
 def _print_purge(counter, purge) -> None:
-    for group in counter.purge_summary(purge):
+    for group in counter.privacy.purge_summary(purge):
         print(f"  {group.procedure_code}\t{group.procedure_name} (lưu {group.retention.lower()}): {group.count} hồ sơ")
 
 
@@ -563,7 +563,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     counter = _open_counter(args)
     try:
         if args.list:
-            purge = counter.list_purge()
+            purge = counter.privacy.list_purge()
             if purge is None:
                 print("Không có hồ sơ nào đã hết thời hạn lưu trữ và đã đồng bộ lên máy chủ cấp tỉnh; "
                       "không lập danh sách.")
@@ -576,10 +576,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
             return 0
         _login_leader(counter, args.user)
         if args.cancel:
-            counter.cancel_purge(args.cancel)
+            counter.privacy.cancel_purge(args.cancel)
             print(f"Đã hủy bỏ danh sách {args.cancel}; không xóa dữ liệu nào.")
             return 0
-        purge = counter.confirm_purge(args.confirm)
+        purge = counter.privacy.confirm_purge(args.confirm)
         print(f"{counter.clerk.full_name} đã xác nhận lúc {purge.confirmed_at:%H:%M %d/%m/%Y}: đã xóa dữ liệu "
               f"cá nhân của {purge.purged_count} hồ sơ.")
         if purge.kept_ids:
@@ -630,7 +630,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     try:
         if fmt is None:
             now = counter.now()
-            incidents = counter.incidents()
+            incidents = counter.privacy.incidents()
             for i in incidents:
                 mark = "QUÁ HẠN  " if i.overdue(now) else ""
                 print(f"{mark}{i.detected_at:%H:%M %d/%m/%Y}\t{i.kind_label}\t{i.status(now)}\t{i.description}")

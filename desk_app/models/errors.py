@@ -25,3 +25,8 @@ class IllegalTransition(DomainError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="illegal_transition")
+
+
+class NotLoggedIn(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Chưa đăng nhập. Vui lòng đăng nhập để thao tác.", code="not_logged_in")

@@ -92,7 +92,7 @@ def _checks(report: _Report, db_path: Path) -> None:
         views = []
         for proc in counter.catalogue.procedures:
             form = _sample_form(counter, proc.declaration_template)
-            views.append(counter.receive(proc.code, APPLICANT, form_data=form))
+            views.append(counter.dossiers.receive(proc.code, APPLICANT, form_data=form))
         state["views"] = views
         problems = counter.check()
         if problems:
@@ -112,21 +112,21 @@ def _checks(report: _Report, db_path: Path) -> None:
             rendered.add(p.template_for(view, "declaration").key)
             count += 1
         first, second, third, fourth = views[0], views[1], views[2], views[3]
-        counter.request_supplement(["Bản sao giấy tờ tùy thân"], "Thiếu giấy tờ", procedure_code=first.procedure.code,
+        counter.dossiers.request_supplement(["Bản sao giấy tờ tùy thân"], "Thiếu giấy tờ", procedure_code=first.procedure.code,
                                    applicant=APPLICANT)
-        supplement = counter.request_supplement(["Giấy ủy quyền"], "Thiếu", procedure_code=second.procedure.code,
+        supplement = counter.dossiers.request_supplement(["Giấy ủy quyền"], "Thiếu", procedure_code=second.procedure.code,
                                                 applicant=APPLICANT)
-        refused = counter.refuse("Không thuộc thẩm quyền", procedure_code=third.procedure.code, applicant=APPLICANT)
-        counter.transfer(fourth.code, "UBND tỉnh")
+        refused = counter.dossiers.refuse("Không thuộc thẩm quyền", procedure_code=third.procedure.code, applicant=APPLICANT)
+        counter.dossiers.transfer(fourth.code, "UBND tỉnh")
         clock_at[0] += timedelta(hours=1)
         withdrawn = views[5]
-        counter.withdraw(withdrawn.code, "Công dân xin dừng")
+        counter.dossiers.withdraw(withdrawn.code, "Công dân xin dừng")
         late = next(v for v in views[6:] if v.state.due_at and v.state.due_at.date() > clock_at[0].date())
         new_due = counter.calendar.add_working_days(late.state.due_at.date(), 2)
-        counter.issue_apology(late.code, "Cần xác minh thêm", new_due)
+        counter.dossiers.issue_apology(late.code, "Cần xác minh thêm", new_due)
         for key, form in ((first.code, "receipt"), (supplement.code, "supplement"), (refused.code, "refusal"),
                           (late.code, "apology"), (withdrawn.code, "stop_notice"), (fourth.code, "control")):
-            view = counter.dossier(key)
+            view = counter.dossiers.dossier(key)
             _check_pdf(p.dossier_paper(key, form, record=False).pdf)
             rendered.add(p.template_for(view, form).key)
             count += 1
@@ -163,7 +163,7 @@ def _checks(report: _Report, db_path: Path) -> None:
         counter.initialise(ward_code="42010", ward_name="Phường Tự Kiểm Tra", counter_no=1,
                            admin_username="admin", admin_password="tu-kiem-tra-1")
         counter.login("admin", "tu-kiem-tra-1")
-        counter.receive(counter.catalogue.procedures[0].code, APPLICANT,
+        counter.dossiers.receive(counter.catalogue.procedures[0].code, APPLICANT,
                         form_data=_sample_form(counter, counter.catalogue.procedures[0].declaration_template))
         counter.close()
         result = encrypt_database(path, "mật khẩu tự kiểm tra", now=clock_at[0], use_keyring=False)

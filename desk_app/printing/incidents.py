@@ -39,7 +39,7 @@ class IncidentLog:
     def rows(self, now: datetime) -> list[dict[str, Any]]:
         """Oldest first, as a book is written."""
         out = []
-        for incident in reversed(self.counter.incidents()):
+        for incident in reversed(self.counter.privacy.incidents()):
             out.append({
                 "detected_at": incident.detected_at, "kind": incident.kind_label,
                 "description": incident.description, "data_affected": incident.data_affected,

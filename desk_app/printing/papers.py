@@ -247,7 +247,7 @@ class Papers:
     # -- papers ---------------------------------------------------------------------------------
     def dossier_paper(self, key: str, form: str, *, record: bool = True) -> Paper:
         """Render one paper of a dossier; ``record`` journals the print (a preview does not)."""
-        view = self.counter.dossier(key)
+        view = self.counter.dossiers.dossier(key)
         actions = self.counter.store.actions_for(view.id)  # read once for the checks and the context
         needed = NEEDED_STEP.get(form)
         if needed and not any(a.kind == needed for a in actions):
@@ -261,7 +261,7 @@ class Papers:
         context = self.dossier_context(view, template, copy_kind=copy_kind(actions, form), actions=actions)
         pdf = render_pdf(template, context)
         if record:
-            self.counter.record_print(view.code, form, template_id=template.id, template_version=template.version)
+            self.counter.dossiers.record_print(view.code, form, template_id=template.id, template_version=template.version)
         return Paper(pdf, template, f"{view.code}-{form}.pdf")
 
     def listing(self, procedure_code: str) -> Paper:

@@ -44,7 +44,7 @@ class AccessLogDialog(QDialog):
     def __init__(self, counter: Counter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.counter = counter
-        clerks_in_log = counter.access_clerks()  # checks the right before anything is shown
+        clerks_in_log = counter.privacy.access_clerks()  # checks the right before anything is shown
         self.setWindowTitle("Nhật ký truy cập dữ liệu cá nhân")
         self.setObjectName("access_log")
         self.resize(1100, 640)
@@ -140,7 +140,7 @@ class AccessLogDialog(QDialog):
             self.summary.setText("Ngày cuối kỳ trước ngày đầu kỳ: chọn lại khoảng ngày.")
             return
         try:
-            self.entries = self.counter.access_log(f)
+            self.entries = self.counter.privacy.access_log(f)
         except DomainError as exc:
             self.entries = []
             self.table.setRowCount(0)

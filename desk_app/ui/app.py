@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         self.idle.start()
 
     def offer_drafts(self) -> None:
-        drafts = self.counter.drafts()
+        drafts = self.counter.dossiers.drafts()
         if not drafts:
             return
         answer = QMessageBox.question(

@@ -120,7 +120,7 @@ class DossierListModel(QAbstractTableModel):
     def set_rows(self, rows: list[DossierRow]) -> None:
         self.beginResetModel()
         self.rows = rows
-        self._flags = [ordered_flags(self.counter.flags_of(r)) for r in rows]
+        self._flags = [ordered_flags(self.counter.dossiers.flags_of(r)) for r in rows]
         self._cells = [(r.code, r.applicant_name, self._procedure_name(r.procedure_code),
                         STATUS_LABELS.get(r.status, r.status), fmt_dt(r.due_at),
                         ", ".join(SHORT_FLAGS[f] for f in fl)) for r, fl in zip(rows, self._flags)]
@@ -464,7 +464,7 @@ class DossiersView(QWidget):
         for i in range(self.queues.count()):
             item = self.queues.item(i)
             key = item.data(Qt.UserRole)
-            n = len(self.counter.queue(key, limit=1000))
+            n = len(self.counter.dossiers.queue(key, limit=1000))
             shown = "1000+" if n >= 1000 else str(n)
             item.setText(f"{QUEUE_LABELS[key]} ({shown})")
             font = item.font()
@@ -479,7 +479,7 @@ class DossiersView(QWidget):
         text = self.search_box.text().strip()
         if text:
             self.queues.clearSelection()  # the list is no longer that queue
-            rows = self.counter.search(text, limit=200)
+            rows = self.counter.dossiers.search(text, limit=200)
             self.heading.setText(f"Kết quả tìm “{text}”: {len(rows)} hồ sơ")
         else:
             current = self.queues.currentItem()
@@ -487,7 +487,7 @@ class DossiersView(QWidget):
                 self.queues.blockSignals(True)
                 current.setSelected(True)
                 self.queues.blockSignals(False)
-            rows = self.counter.queue(self.queue_name, limit=500)
+            rows = self.counter.dossiers.queue(self.queue_name, limit=500)
             self.heading.setText(f"{QUEUE_LABELS[self.queue_name]}: {len(rows)} hồ sơ")
         self.model.set_rows(rows)
         row = self.model.row_of(select) if select else -1
@@ -541,7 +541,7 @@ class DossiersView(QWidget):
 
     def _load_details(self, code: str, *, open_record: bool = False) -> DossierView | None:
         try:
-            view = self.counter.open_record(code) if open_record else self.counter.dossier(code)
+            view = self.counter.privacy.open_record(code) if open_record else self.counter.dossiers.dossier(code)
         except DomainError as exc:
             self.warn(exc)
             return None
@@ -722,26 +722,26 @@ class DossiersView(QWidget):
         return view
 
     def do_start_processing(self, code: str | None = None) -> DossierView | None:
-        return self._run(lambda k: self.counter.start_processing(k), code)
+        return self._run(lambda k: self.counter.dossiers.start_processing(k), code)
 
     def do_transfer(self, to_unit: str, note: str = "", code: str | None = None) -> DossierView | None:
-        return self._run(lambda k: self.counter.transfer(k, to_unit, note=note), code)
+        return self._run(lambda k: self.counter.dossiers.transfer(k, to_unit, note=note), code)
 
     def do_transfer_returned(self, from_unit: str, note: str = "", code: str | None = None) -> DossierView | None:
-        return self._run(lambda k: self.counter.transfer_returned(k, from_unit, note=note), code)
+        return self._run(lambda k: self.counter.dossiers.transfer_returned(k, from_unit, note=note), code)
 
     def do_result_ready(self, code: str | None = None) -> DossierView | None:
-        return self._run(lambda k: self.counter.mark_result_ready(k), code)
+        return self._run(lambda k: self.counter.dossiers.mark_result_ready(k), code)
 
     def do_notify(self, channel: str, note: str = "", code: str | None = None) -> DossierView | None:
-        return self._run(lambda k: self.counter.notify_citizen(k, channel, note=note), code)
+        return self._run(lambda k: self.counter.dossiers.notify_citizen(k, channel, note=note), code)
 
     def do_return(self, received_by: str = "", note: str = "", *, print_form: str | None = None,
                   code: str | None = None, survey: bool = False) -> DossierView | None:
         """Hand the result over; nothing is printed unless ``print_form`` is chosen. With
         ``survey`` the satisfaction survey is offered first (the citizen is still at the
         counter), and the chosen paper's preview opens when it closes."""
-        view = self._run(lambda k: self.counter.return_result(k, received_by=received_by, note=note), code)
+        view = self._run(lambda k: self.counter.dossiers.return_result(k, received_by=received_by, note=note), code)
         if view is None:
             return None
         then = (lambda: self.preview_papers([print_form], code=view.code)) if print_form else None
@@ -782,13 +782,13 @@ class DossiersView(QWidget):
         except DomainError as exc:
             self.warn(exc)
             return None
-        view = self._run(lambda k: self.counter.issue_apology(k, reason, day, channel=channel), code)
+        view = self._run(lambda k: self.counter.dossiers.issue_apology(k, reason, day, channel=channel), code)
         if view is not None:
             self.preview_papers(["apology"], code=view.code)
         return view
 
     def do_withdraw(self, reason: str, code: str | None = None) -> DossierView | None:
-        view = self._run(lambda k: self.counter.withdraw(k, reason), code)
+        view = self._run(lambda k: self.counter.dossiers.withdraw(k, reason), code)
         if view is not None:
             self.preview_papers(["stop_notice"], code=view.code)
         return view
@@ -798,7 +798,7 @@ class DossiersView(QWidget):
         if isinstance(items, str):
             items = [line for line in items.splitlines() if line.strip()]
         items = list(items)
-        view = self._run(lambda k: self.counter.request_supplement(items, reason, dossier=k, contact=contact), code)
+        view = self._run(lambda k: self.counter.dossiers.request_supplement(items, reason, dossier=k, contact=contact), code)
         if view is not None:
             self.preview_papers(["supplement"], code=view.code)
         return view
@@ -847,7 +847,7 @@ class DossiersView(QWidget):
         form_of = {id(paper): form for form, paper in rendered}
 
         def record(paper: Paper) -> None:
-            self.counter.record_print(key, form_of[id(paper)], template_id=paper.template.id,
+            self.counter.dossiers.record_print(key, form_of[id(paper)], template_id=paper.template.id,
                                       template_version=paper.template.version)
             self.refresh()
             self.changed.emit()
@@ -855,7 +855,7 @@ class DossiersView(QWidget):
         if self.preview is not None:
             self.preview.close()
         def saved(paper: Paper, path) -> None:
-            self.counter.log_export("paper", path, detail={"dossier": key, "form": form_of[id(paper)]})
+            self.counter.privacy.log_export("paper", path, detail={"dossier": key, "form": form_of[id(paper)]})
 
         self.preview = PdfPreviewDialog([p for _f, p in rendered], self.printer, self, on_print=record,
                                         on_save=saved)

@@ -84,7 +84,7 @@ class IncidentForm(QDialog):
 
     def submit(self) -> None:
         try:
-            self.incident = self.counter.record_incident(
+            self.incident = self.counter.privacy.record_incident(
                 detected_at=_py(self.detected, self.counter.now()), kind=self.kind.currentData(),
                 description=self.description.toPlainText(), data_affected=self.data_affected.text(),
                 people_affected=self.people.text(), measures=self.measures.toPlainText())
@@ -118,7 +118,7 @@ class ReportedForm(QDialog):
 
     def submit(self) -> None:
         try:
-            self.counter.mark_incident_reported(self.incident.id, self.to.text(), _py(self.at, self.counter.now()))
+            self.counter.privacy.mark_incident_reported(self.incident.id, self.to.text(), _py(self.at, self.counter.now()))
         except DomainError as exc:
             self.error.setText(exc.message)
             return
@@ -167,7 +167,7 @@ class IncidentsDialog(QDialog):
 
     def refresh(self) -> None:
         now = self.counter.now()
-        self.incidents = self.counter.incidents()
+        self.incidents = self.counter.privacy.incidents()
         self.table.setRowCount(len(self.incidents))
         bold = QFont()
         bold.setBold(True)

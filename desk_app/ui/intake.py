@@ -247,7 +247,7 @@ class IntakeView(QWidget):
     # -- citizen ----------------------------------------------------------------------------
     def lookup_citizen(self, text: str) -> None:
         """A returning citizen is found by CCCD, phone or name; nobody types them twice."""
-        rows = self.counter.search_citizens(text, limit=20)
+        rows = self.counter.privacy.search_citizens(text, limit=20)
         self.citizen_results.clear()
         for row in rows:  # masked: the full values show only once the clerk picks the citizen
             born = format_date(date.fromisoformat(row["birth_date"])) if row["birth_date"] else ""
@@ -267,7 +267,7 @@ class IntakeView(QWidget):
 
     def fill_citizen(self, citizen_id: str) -> None:
         try:
-            row = self.counter.open_citizen(citizen_id)  # the full record: logged as a view
+            row = self.counter.privacy.open_citizen(citizen_id)  # the full record: logged as a view
         except DomainError as exc:
             warn(self, exc.message)
             return
@@ -358,7 +358,7 @@ class IntakeView(QWidget):
             return None
         applicant, form_data = self._split(checked)
         try:
-            view = self.counter.receive(self.procedure.code, applicant, form_data=form_data,
+            view = self.counter.dossiers.receive(self.procedure.code, applicant, form_data=form_data,
                                         papers=self.ticked_papers(), template=(self.template.id, self.template.version))
         except DomainError as exc:
             warn(self, exc.message)
@@ -375,8 +375,8 @@ class IntakeView(QWidget):
         if view is None:
             return None
         try:
-            self.counter.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
-            view = self.counter.return_result(view.code, received_by=view.row.applicant_name)
+            self.counter.dossiers.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
+            view = self.counter.dossiers.return_result(view.code, received_by=view.row.applicant_name)
         except DomainError as exc:
             warn(self, exc.message)
             return None
@@ -407,7 +407,7 @@ class IntakeView(QWidget):
         values = self.values()
         applicant, form_data = split_applicant(values)
         try:
-            view = self.counter.request_supplement(
+            view = self.counter.dossiers.request_supplement(
                 items, reason, procedure_code=self.procedure.code, applicant=applicant, form_data=form_data,
                 papers=self.ticked_papers(), template=(self.template.id, self.template.version),
                 contact=self.counter.setting("ward.phone") or "")
@@ -428,7 +428,7 @@ class IntakeView(QWidget):
     def refuse(self, reason: str) -> DossierView | None:
         applicant, form_data = split_applicant(self.values())
         try:
-            view = self.counter.refuse(reason, procedure_code=self.procedure.code, applicant=applicant,
+            view = self.counter.dossiers.refuse(reason, procedure_code=self.procedure.code, applicant=applicant,
                                        form_data=form_data, template=(self.template.id, self.template.version))
         except DomainError as exc:
             warn(self, exc.message)
@@ -440,7 +440,7 @@ class IntakeView(QWidget):
         self.last_view = view
         self._dirty = False
         self._draft_timer.stop()  # the dossier is saved: a pending draft save would resurrect it
-        self.counter.discard_draft(self.draft_id)
+        self.counter.dossiers.discard_draft(self.draft_id)
         self.draft_id = new_id()
         note = f" Lưu ý: {' '.join(view.warnings)}" if view.warnings else ""
         due = f", hẹn trả {view.state.due_at:%H:%M ngày %d/%m/%Y}" if view.state.due_at else ""
@@ -459,12 +459,12 @@ class IntakeView(QWidget):
         by_paper = {id(p): f for f, p in papers}
 
         def record(paper: Paper) -> None:
-            self.counter.record_print(code, by_paper[id(paper)], template_id=paper.template.id,
+            self.counter.dossiers.record_print(code, by_paper[id(paper)], template_id=paper.template.id,
                                       template_version=paper.template.version)
 
         if self.preview:
             def saved(paper: Paper, path) -> None:
-                self.counter.log_export("paper", path, detail={"dossier": code, "form": by_paper[id(paper)]})
+                self.counter.privacy.log_export("paper", path, detail={"dossier": code, "form": by_paper[id(paper)]})
 
             PdfPreviewDialog([p for _, p in papers], self.printer, self, on_print=record, on_save=saved).exec()
             return
@@ -487,7 +487,7 @@ class IntakeView(QWidget):
         values = {k: v for k, v in self.values().items() if v not in ("", None, False)}
         if not values:
             return
-        self.counter.save_draft(self.draft_id, procedure_code=self.procedure.code,
+        self.counter.dossiers.save_draft(self.draft_id, procedure_code=self.procedure.code,
                                 template=(self.template.id, self.template.version), values=values,
                                 papers=self.ticked_papers())
 

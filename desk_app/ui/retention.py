@@ -67,7 +67,7 @@ class RetentionDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
-        self.show_purge(counter.pending_purge())
+        self.show_purge(counter.privacy.pending_purge())
 
     def _name(self, username: str | None) -> str:
         if username == SYSTEM_ACTOR:
@@ -78,7 +78,7 @@ class RetentionDialog(QDialog):
     def show_purge(self, purge: Purge | None, note: str = "") -> None:
         self.purge = purge
         pending = purge is not None and purge.state == "listed"
-        groups = self.counter.purge_summary(purge) if pending else []
+        groups = self.counter.privacy.purge_summary(purge) if pending else []
         self.table.setRowCount(len(groups))
         for r, g in enumerate(groups):
             for c, value in enumerate((g.procedure_code, g.procedure_name, g.retention, str(g.count))):
@@ -94,7 +94,7 @@ class RetentionDialog(QDialog):
 
     def make_list(self) -> None:
         try:
-            purge = self.counter.list_purge()
+            purge = self.counter.privacy.list_purge()
         except DomainError as exc:
             QMessageBox.warning(self, self.windowTitle(), exc.message)
             return
@@ -111,7 +111,7 @@ class RetentionDialog(QDialog):
                 QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
             return
         try:
-            done = self.counter.confirm_purge(self.purge.id)
+            done = self.counter.privacy.confirm_purge(self.purge.id)
         except DomainError as exc:
             QMessageBox.warning(self, self.windowTitle(), exc.message)
             return
@@ -127,7 +127,7 @@ class RetentionDialog(QDialog):
         if self.purge is None:
             return
         try:
-            self.counter.cancel_purge(self.purge.id)
+            self.counter.privacy.cancel_purge(self.purge.id)
         except DomainError as exc:
             QMessageBox.warning(self, self.windowTitle(), exc.message)
             return

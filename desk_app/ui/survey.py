@@ -235,7 +235,7 @@ class SurveyDialog(QDialog):
     def submit(self) -> DossierView | None:
         """Record the answers; on a refusal the Vietnamese message stays in the dialog."""
         try:
-            view = self.counter.record_survey(self.code, self.answers(), channel=self.channel_key())
+            view = self.counter.dossiers.record_survey(self.code, self.answers(), channel=self.channel_key())
         except DomainError as exc:
             self.show_error(exc.message, getattr(exc, "field", None))
             return None
@@ -261,7 +261,7 @@ def offer_survey(counter: Counter, code: str, parent: QWidget,
     ``on_done`` runs when it closes, recorded or skipped, and the dialog is deleted after it.
     None when the dossier has one already."""
     try:
-        if counter.dossier(code).state.surveyed:
+        if counter.dossiers.dossier(code).state.surveyed:
             return None
         dialog = SurveyDialog(counter, code, parent)
     except DomainError as exc:  # e.g. a broken survey file: the return itself went through

@@ -22,9 +22,9 @@ def _district_rows(server) -> list[dict]:
 def test_access_log_is_synced_once(server, make_desk, applicant):
     desk = make_desk()
     assert desk.enroll(server).status_code == 200
-    view = desk.counter.receive(BIRTH, applicant)
-    desk.counter.open_record(view.code)
-    desk.counter.search(applicant["id_number"].replace(" ", ""))
+    view = desk.counter.dossiers.receive(BIRTH, applicant)
+    desk.counter.privacy.open_record(view.code)
+    desk.counter.dossiers.search(applicant["id_number"].replace(" ", ""))
     local = desk.counter.store.privacy.unsynced_access(100)
     assert {e["kind"] for e in local} >= {"view_record", "search_id"}
     desk.counter.set_settings({"district_url": server.base_url, "device_token": desk.token})

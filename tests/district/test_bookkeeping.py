@@ -24,7 +24,7 @@ def _row(route: str, status: int = 200) -> dict:
 def test_every_request_is_logged_and_a_pull_records_the_sync_time(server, server_clock, make_desk, applicant):
     desk = make_desk()
     assert desk.enroll(server).status_code == 200
-    desk.counter.receive("1.001193", applicant)
+    desk.counter.dossiers.receive("1.001193", applicant)
     assert desk.push(server).status_code == 200
     server_clock.advance(minutes=7)
     with ThreadPoolExecutor(max_workers=20) as pool:  # many at once: they share commits

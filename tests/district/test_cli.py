@@ -63,7 +63,7 @@ def test_admin_token_reference_stats_and_revoke(server, make_desk, applicant, ca
     rc, lines, _ = cli(capsys, "reference", "--db", server.db_url, "--load", CATALOGUE, "--templates", TEMPLATES)
     assert rc == 0 and lines[-1] == version and lines[0].startswith("Không thay đổi")
 
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     desk.push(server)
     rc, lines, _ = cli(capsys, "stats", "--db", server.db_url, "--ward", "42010")
     assert rc == 0
@@ -182,7 +182,7 @@ def test_serve_over_https_and_the_counter_trusts_a_custom_ca(tmp_path, make_desk
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             httpx.get(f"{url}/api/v1/health")  # an unknown certificate is refused, not ignored
         desk = make_desk()
-        desk.counter.receive(BIRTH, {"full_name": "Nguyễn Văn Đức", "id_number": "042090012345"})
+        desk.counter.dossiers.receive(BIRTH, {"full_name": "Nguyễn Văn Đức", "id_number": "042090012345"})
         client = SyncClient(desk.path, clock=desk.clock)
         with pytest.raises(SyncError, match="Không đọc được tệp chứng chỉ"):  # said; the code is not spent
             client.enroll(url, lines[-1], ca_bundle=str(tmp_path / "missing.pem"))

@@ -56,10 +56,10 @@ def enrolled(server, proxy, make_desk):
 
 def work_a_day(desk, applicant, n: int = 3) -> None:
     for i in range(n):
-        view = desk.counter.receive(MARITAL if i % 2 else BIRTH,
+        view = desk.counter.dossiers.receive(MARITAL if i % 2 else BIRTH,
                                     {**applicant, "full_name": f"Nguyễn Văn Đức {chr(65 + i)}",
                                      "id_number": f"0420900{i:05d}"})
-        desk.counter.mark_result_ready(view.code)
+        desk.counter.dossiers.mark_result_ready(view.code)
         desk.clock.advance(minutes=20)
 
 
@@ -186,7 +186,7 @@ def test_a_refused_first_action_leaves_no_dossier_behind(server, make_desk, appl
 
     desk = make_desk()
     desk.enroll(server)
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     [first] = desk.unsent()
     tampered = {**first, "payload": {**first["payload"], "note": "sửa sau khi ghi"}}
     reply = desk.push(server, [tampered])

@@ -109,10 +109,10 @@ def test_expired_code_and_reserved_device_id_are_refused(server, server_clock, m
 # -- push -------------------------------------------------------------------------------------------------
 def test_push_stores_real_actions_and_a_replay_is_a_duplicate(server, server_clock, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    birth = desk.counter.receive(BIRTH, applicant)
-    marital = desk.counter.receive(MARITAL, applicant)
-    desk.counter.start_processing(marital.code)
-    desk.counter.transfer(marital.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    birth = desk.counter.dossiers.receive(BIRTH, applicant)
+    marital = desk.counter.dossiers.receive(MARITAL, applicant)
+    desk.counter.dossiers.start_processing(marital.code)
+    desk.counter.dossiers.transfer(marital.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     batch = desk.journal()
     assert len(batch) == 4
 
@@ -144,17 +144,17 @@ def test_push_stores_real_actions_and_a_replay_is_a_duplicate(server, server_clo
 
 def test_tampered_and_out_of_chain_actions_are_rejected(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    view = desk.counter.receive(MARITAL, applicant)
+    view = desk.counter.dossiers.receive(MARITAL, applicant)
     assert by_status(desk.push(server)) == ["stored"]
 
-    desk.counter.start_processing(view.code, note="Chuyển cán bộ tư pháp")
+    desk.counter.dossiers.start_processing(view.code, note="Chuyển cán bộ tư pháp")
     [genuine] = desk.unsent()
     tampered = {**genuine, "payload": {**genuine["payload"], "note": "Đã sửa sau khi ghi"}}
     answer = desk.push(server, [tampered])
     [result] = answer.json()["results"]
     assert result["status"] == "rejected" and "mã băm" in result["error"] and "server_seq" not in result
 
-    desk.counter.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    desk.counter.dossiers.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     [_, third] = desk.unsent()
     [result] = desk.push(server, [third]).json()["results"]  # skips the second: the chain is broken
     assert result["status"] == "rejected" and "Chuỗi nhật ký bị đứt" in result["error"]
@@ -169,11 +169,11 @@ def test_tampered_and_out_of_chain_actions_are_rejected(server, make_desk, appli
 
 def test_a_refused_item_does_not_break_the_devices_chain(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    view = desk.counter.receive(MARITAL, applicant)
+    view = desk.counter.dossiers.receive(MARITAL, applicant)
     desk.counter.set_settings({"counter_no": 7})  # misconfigured counter number for one action
-    desk.counter.start_processing(view.code)
+    desk.counter.dossiers.start_processing(view.code)
     desk.counter.set_settings({"counter_no": 1})
-    desk.counter.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    desk.counter.dossiers.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     answer = desk.push(server).json()["results"]
     assert [r["status"] for r in answer] == ["stored", "rejected", "stored"]
     assert "quầy số 7" in answer[1]["error"]
@@ -186,7 +186,7 @@ def test_a_refused_item_does_not_break_the_devices_chain(server, make_desk, appl
 def test_another_wards_dossier_is_rejected(server, make_desk, applicant):
     ours = enrolled(make_desk, server)
     theirs = enrolled(make_desk, server, ward="42011", ward_name="Phường Bắc Hồng")
-    view = ours.counter.receive(MARITAL, applicant)
+    view = ours.counter.dossiers.receive(MARITAL, applicant)
     assert by_status(ours.push(server)) == ["stored"]
     [created] = ours.journal()
 
@@ -223,7 +223,7 @@ def test_unknown_kind_and_missing_first_action_are_rejected(server, make_desk):
 def test_clock_warning_when_the_counter_clock_is_off(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
     desk.clock.advance(hours=-2)
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     body = desk.push(server).json()
     assert body["results"][0]["status"] == "stored"
     assert "chậm" in body["clock_warning"] and "phút" in body["clock_warning"]
@@ -233,7 +233,7 @@ def test_clock_warning_when_the_counter_clock_is_off(server, make_desk, applican
 def test_batch_limits_and_wrong_device(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
     other = enrolled(make_desk, server, counter_no=2)
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     [action] = desk.journal()
     too_many = desk.push(server, [action] * 501)
     assert_error(too_many, 413, "too_large")
@@ -254,13 +254,13 @@ def test_pull_returns_district_and_other_counters_actions_of_the_same_ward_only(
     elsewhere = enrolled(make_desk, server, ward="42011", ward_name="Phường Bắc Hồng")
     admin = server.admin_token()
 
-    view = one.counter.receive(MARITAL, applicant)
-    one.counter.start_processing(view.code)
-    one.counter.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    view = one.counter.dossiers.receive(MARITAL, applicant)
+    one.counter.dossiers.start_processing(view.code)
+    one.counter.dossiers.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     assert by_status(one.push(server)) == ["stored"] * 3
-    two.counter.receive(BIRTH, applicant)
+    two.counter.dossiers.receive(BIRTH, applicant)
     assert by_status(two.push(server)) == ["stored"]
-    elsewhere.counter.receive(BIRTH, applicant)
+    elsewhere.counter.dossiers.receive(BIRTH, applicant)
     assert by_status(elsewhere.push(server)) == ["stored"]
 
     district = []
@@ -308,9 +308,9 @@ def test_pull_returns_district_and_other_counters_actions_of_the_same_ward_only(
 
 def test_district_actions_need_an_admin_and_a_transferred_dossier(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    received = desk.counter.receive(MARITAL, applicant)
-    transferred = desk.counter.receive(MARITAL, applicant)
-    desk.counter.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    received = desk.counter.dossiers.receive(MARITAL, applicant)
+    transferred = desk.counter.dossiers.receive(MARITAL, applicant)
+    desk.counter.dossiers.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     desk.push(server)
     admin = server.admin_token()
     url = "/api/v1/district/dossiers/{}/actions"
@@ -340,7 +340,7 @@ def test_district_actions_need_an_admin_and_a_transferred_dossier(server, make_d
 # -- tokens and ward isolation --------------------------------------------------------------------------------
 def test_revoked_unknown_and_malformed_tokens_get_401(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     assert desk.pull(server).status_code == 200
     assert service.revoke_counter(server.db, "42010", 1) == 1
     for response in (desk.push(server), desk.pull(server), server.client(desk.token).get("/api/v1/reference")):
@@ -366,10 +366,10 @@ def test_a_replacement_pc_revokes_the_one_it_replaces(server, make_desk):
 def test_every_route_refuses_another_wards_token(server, make_desk, applicant):
     ours = enrolled(make_desk, server)
     theirs = enrolled(make_desk, server, ward="42011", ward_name="Phường Bắc Hồng")
-    view = ours.counter.receive(MARITAL, applicant)
-    ours.counter.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    view = ours.counter.dossiers.receive(MARITAL, applicant)
+    ours.counter.dossiers.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     assert by_status(ours.push(server)) == ["stored", "stored"]
-    theirs.counter.receive(BIRTH, {**applicant, "full_name": "Trần Thị Bình", "id_number": "042190012346"})
+    theirs.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Trần Thị Bình", "id_number": "042190012346"})
     assert by_status(theirs.push(server)) == ["stored"]
     service.publish_reference(server.db, {"catalogue": {"version": "1", "procedures": []}})
     replies: list[httpx.Response] = []
@@ -460,7 +460,7 @@ def test_reference_with_etag_and_304(server, make_desk):
 # -- bad input ---------------------------------------------------------------------------------------------
 def test_malformed_requests_get_400_or_422_with_a_vietnamese_message(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     [action] = desk.journal()
     headers = {"Authorization": f"Bearer {desk.token}", "Content-Type": "application/json"}
     post = lambda path, content: server.http.post(path, content=content, headers=headers)  # noqa: E731
@@ -502,9 +502,9 @@ def test_malformed_requests_get_400_or_422_with_a_vietnamese_message(server, mak
 # -- overview and access log -----------------------------------------------------------------------------------
 def test_overview_page_lists_wards_counters_and_escapes(server, server_clock, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    view = desk.counter.receive(MARITAL, applicant)
-    other = desk.counter.receive(MARITAL, applicant)
-    desk.counter.transfer(other.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    view = desk.counter.dossiers.receive(MARITAL, applicant)
+    other = desk.counter.dossiers.receive(MARITAL, applicant)
+    desk.counter.dossiers.transfer(other.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     desk.push(server)
     server.enrollment_code("42099", 1, 'Xã <script>alert("x")</script> & Co')
     server_clock.set(2026, 11, 30, 8, 0)  # after the 3-working-day appointment
@@ -526,7 +526,7 @@ def test_overview_page_lists_wards_counters_and_escapes(server, server_clock, ma
 
 def test_access_log_records_who_called_which_route(server, make_desk, applicant):
     desk = enrolled(make_desk, server)
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     desk.push(server)
     server.http.get("/api/v1/actions", headers={"Authorization": "Bearer wrong"})
     with server.db.read() as conn:
@@ -542,7 +542,7 @@ def test_access_log_records_who_called_which_route(server, make_desk, applicant)
 def test_dossier_creation_time_and_received_at_come_from_the_server_clock(server, server_clock, make_desk,
                                                                           applicant):
     desk = enrolled(make_desk, server)
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     server_clock.advance(minutes=1)
     [result] = desk.push(server).json()["results"]
     assert result["received_at"].startswith("2026-11-23T02:06:00")  # 09:06 in Vietnam, sent as UTC

@@ -22,15 +22,15 @@ def test_two_counters_and_the_district_sync_through_the_server(server, make_desk
         assert answer["ward_code"] == "42010" and answer["paper_key"]
     assert two.counter.store.get_setting("paper_key") == one.counter.store.get_setting("paper_key")
 
-    transferred = one.counter.receive(MARITAL, applicant)
-    one.counter.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
-    two.counter.receive(BIRTH, {**applicant, "full_name": "Lê Thị Hoa", "id_number": "042190012999"})
+    transferred = one.counter.dossiers.receive(MARITAL, applicant)
+    one.counter.dossiers.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    two.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Lê Thị Hoa", "id_number": "042190012999"})
 
     report = clients[one.device_id].sync_once()
     assert (report.error, report.pushed, report.parked, report.waiting) == (None, 2, 0, 0), report.summary()
     report = clients[two.device_id].sync_once()
     assert (report.error, report.pushed, report.pulled) == (None, 1, 2), report.summary()
-    assert two.counter.dossier(transferred.code).status == "transferred"  # the other counter's dossier
+    assert two.counter.dossiers.dossier(transferred.code).status == "transferred"  # the other counter's dossier
 
     admin = server.admin_token()
     with server.client(admin) as http:
@@ -45,14 +45,14 @@ def test_two_counters_and_the_district_sync_through_the_server(server, make_desk
     report = clients[one.device_id].sync_once()
     assert (report.error, report.pushed, report.pulled, report.reference_updated) == (None, 0, 3, True), \
         report.summary()
-    assert one.counter.dossier(transferred.code).status == "result_ready"
+    assert one.counter.dossiers.dossier(transferred.code).status == "result_ready"
     assert one.counter.check() == []  # its own chain and projections are still whole
     again = clients[one.device_id].sync_once()  # nothing new, and the reference answers 304
     assert (again.error, again.pushed, again.pulled, again.reference_updated) == (None, 0, 0, False)
 
     report = clients[two.device_id].sync_once()
     assert (report.error, report.pulled) == (None, 2)
-    assert two.counter.dossier(transferred.code).status == "result_ready"
+    assert two.counter.dossiers.dossier(transferred.code).status == "result_ready"
     stats = service.ward_stats(server.db, "42010")
     assert (stats["dossiers"], stats["actions"], stats["rejected"]) == (2, 5, 0)
 
@@ -61,7 +61,7 @@ def test_a_revoked_counter_is_told_to_enrol_again(server, make_desk, applicant):
     desk = make_desk()
     client = SyncClient(desk.path, clock=desk.clock)
     client.enroll(server.base_url, server.enrollment_code("42010", 1, "Phường Đại Nài"))
-    desk.counter.receive(BIRTH, applicant)
+    desk.counter.dossiers.receive(BIRTH, applicant)
     service.revoke_counter(server.db, "42010", 1)
     report = client.sync_once()
     assert report.error and "thu hồi" in report.error and report.waiting == 1  # nothing lost
@@ -72,8 +72,8 @@ def test_a_district_note_is_applied_and_what_a_counter_cannot_apply_waits_until_
     one = make_desk()
     client = SyncClient(one.path, clock=one.clock)
     client.enroll(server.base_url, server.enrollment_code("42010", 1, one.counter.ward_name))
-    transferred = one.counter.receive(MARITAL, applicant)
-    one.counter.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
+    transferred = one.counter.dossiers.receive(MARITAL, applicant)
+    one.counter.dossiers.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     assert client.sync_once().error is None
     admin = server.admin_token()
 
@@ -100,7 +100,7 @@ def test_a_district_note_is_applied_and_what_a_counter_cannot_apply_waits_until_
         store = one.counter.store
         assert store.get_setting("pull_after_seq") == str(last_seq)  # past the note: the inbox holds it
         assert outbox_state(store)["held_items"][0]["attempts"] == 3  # pulled, retried, retried
-        assert one.counter.dossier(transferred.code).status == "result_ready"
+        assert one.counter.dossiers.dossier(transferred.code).status == "result_ready"
         assert one.counter.check() == []  # the held one left nothing half-written
 
     # upgraded: the next sync applies it, offline or not; a new note comes straight in
@@ -109,6 +109,6 @@ def test_a_district_note_is_applied_and_what_a_counter_cannot_apply_waits_until_
     assert (report.error, report.pulled, report.held, report.notes) == (None, 2, 0, []), report.summary()
     notes = [a.payload["text"] for a in store.actions_for(transferred.id) if a.kind == "note"]
     assert sorted(notes) == ["Sở đã trả kết quả", "Đã chuyển Phòng Hộ tịch"]
-    assert one.counter.dossier(transferred.code).status == "result_ready"  # a note changes no status
+    assert one.counter.dossiers.dossier(transferred.code).status == "result_ready"  # a note changes no status
     assert outbox_state(store)["held"] == 0
     assert one.counter.check() == []

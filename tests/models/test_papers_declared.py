@@ -11,7 +11,7 @@ from desk_app.printing.papers import Papers
 
 
 def test_each_slip_exists_once_its_step_is_journalled_and_printing_agrees(counter, applicant, clock):
-    view = counter.receive("1.004873", applicant)
+    view = counter.dossiers.receive("1.004873", applicant)
     papers = Papers(counter)
     kinds = [a.kind for a in counter.store.actions_for(view.id)]
     have = available(received=True, has_declaration=True, kinds=kinds)
@@ -23,13 +23,13 @@ def test_each_slip_exists_once_its_step_is_journalled_and_printing_agrees(counte
             with pytest.raises(DomainError) as err:
                 papers.dossier_paper(view.code, form, record=False)
             assert err.value.code == "not_printable" and NEEDED_STEP[form]
-    counter.issue_apology(view.code, "Cần xác minh thêm", clock().date().replace(day=30))
+    counter.dossiers.issue_apology(view.code, "Cần xác minh thêm", clock().date().replace(day=30))
     kinds = [a.kind for a in counter.store.actions_for(view.id)]
     assert "apology" in available(received=True, has_declaration=True, kinds=kinds)
 
 
 def test_the_preview_of_a_paper_printed_before_says_reprint_like_the_journal(counter, applicant):
-    view = counter.receive("1.004873", applicant)
+    view = counter.dossiers.receive("1.004873", applicant)
     papers = Papers(counter)
     assert copy_kind(counter.store.actions_for(view.id), "receipt") == "original"
     papers.dossier_paper(view.code, "receipt")  # printed: journalled as the original

@@ -47,10 +47,10 @@ def test_a_pc_left_off_keeps_its_last_backups():
 
 
 def test_backup_restore_round_trip_keeps_the_current_file(tmp_path, counter, clock, db_path):
-    first = counter.receive(COPY, person(1), form_data={"pages": 1, "copies": 1}).code
+    first = counter.dossiers.receive(COPY, person(1), form_data={"pages": 1, "copies": 1}).code
     backup = make_backup(db_path, tmp_path / "bk", now=clock())
     assert check_backup(backup) == []
-    later = counter.receive(COPY, person(2), form_data={"pages": 1, "copies": 1}).code
+    later = counter.dossiers.receive(COPY, person(2), form_data={"pages": 1, "copies": 1}).code
     counter.close()
 
     kept = restore(backup, db_path, now=clock() + timedelta(minutes=5))
@@ -65,7 +65,7 @@ def test_backup_restore_round_trip_keeps_the_current_file(tmp_path, counter, clo
 
 
 def test_a_damaged_or_foreign_file_is_refused_and_nothing_changes(tmp_path, counter, clock, db_path):
-    code = counter.receive(COPY, person(1), form_data={"pages": 1, "copies": 1}).code
+    code = counter.dossiers.receive(COPY, person(1), form_data={"pages": 1, "copies": 1}).code
     counter.close()
     broken = tmp_path / "hong.sqlite3"
     broken.write_bytes(b"SQLite format 3\x00" + b"\x13" * 5000)
@@ -97,7 +97,7 @@ def test_a_backup_made_during_heavy_writes_has_every_dossier_committed_before_it
             c.login("lan", "canbo1234")
             n = 0
             while not stop.is_set() and n < 400:
-                code = c.receive(COPY, person(n), form_data={"pages": 1, "copies": 1}).code
+                code = c.dossiers.receive(COPY, person(n), form_data={"pages": 1, "copies": 1}).code
                 committed.append((time.monotonic(), code))  # after COMMIT returned
                 n += 1
             c.close()
@@ -146,7 +146,7 @@ def test_the_service_backs_up_when_changed_and_due(tmp_path, counter, clock, db_
     first = service.run()
     assert first is not None and first.parent == db_path.parent / "backups"
     assert service.run() is None  # nothing changed
-    counter.receive(COPY, person(3), form_data={"pages": 1, "copies": 1})
+    counter.dossiers.receive(COPY, person(3), form_data={"pages": 1, "copies": 1})
     clock.advance(hours=1)
     assert not service.is_due()  # changed, but the last one is an hour old
     clock.advance(hours=2, seconds=1)

@@ -35,7 +35,7 @@ def papers(counter):
 
 def test_receipt_carries_code_applicant_times_papers_and_fee(counter, clock, papers, applicant):
     clock.set(2026, 11, 23, 15, 20)  # after 15:00; 24/11 is a public holiday in the calendar data
-    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    view = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)
     text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
     assert f"Số: {view.code}" in text and "Nguyễn Văn Đức" in text and "042090012345" in text
@@ -49,14 +49,14 @@ def test_receipt_carries_code_applicant_times_papers_and_fee(counter, clock, pap
 def test_authorised_filing_is_printed_on_the_receipt(counter, papers, applicant):
     principal = {"full_name": "Phạm Thị Mai", "id_number": "042185000222", "address": "Thôn 5, xã Cẩm Bình",
                  "phone": "0987000111"}
-    view = counter.receive("2.000884", applicant, principal=principal, authorisation="Giấy ủy quyền số 15/2026/UQ")
+    view = counter.dossiers.receive("2.000884", applicant, principal=principal, authorisation="Giấy ủy quyền số 15/2026/UQ")
     text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
     assert "Nộp thay cho" in text and "Phạm Thị Mai" in text and "042185000222" in text
     assert "Giấy ủy quyền số 15/2026/UQ" in text
 
 
 def test_declaration_prints_typed_values_and_the_date_in_words(counter, papers, applicant):
-    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    view = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)
     text = text_of(papers.dossier_paper(view.code, "declaration").pdf)
     assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in text and "NGUYỄN MINH AN" in text
     assert "ngày mồng một tháng mười một năm hai nghìn không trăm hai mươi sáu" in text
@@ -64,7 +64,7 @@ def test_declaration_prints_typed_values_and_the_date_in_words(counter, papers, 
 
 
 def test_printing_is_audited_and_a_reprint_says_so(counter, papers, applicant):
-    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    view = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)
     papers.dossier_paper(view.code, "receipt")
     second = papers.dossier_paper(view.code, "receipt")
     papers.dossier_paper(view.code, "receipt", record=False)  # a preview is not a print
@@ -75,9 +75,9 @@ def test_printing_is_audited_and_a_reprint_says_so(counter, papers, applicant):
 
 
 def test_the_qr_content_is_signed_with_the_ward_key(counter, papers, applicant):
-    view = counter.receive("1.001193", applicant)
-    template = papers.template_for(counter.dossier(view.code), "receipt")
-    context = papers.dossier_context(counter.dossier(view.code), template)
+    view = counter.dossiers.receive("1.001193", applicant)
+    template = papers.template_for(counter.dossiers.dossier(view.code), "receipt")
+    context = papers.dossier_context(counter.dossiers.dossier(view.code), template)
     signed = context["verify"]["text"]
     assert signed.startswith(f"QMC1|{view.code}|giay_tiep_nhan@2025.3|")
     key = counter.setting("paper_key")
@@ -87,7 +87,7 @@ def test_the_qr_content_is_signed_with_the_ward_key(counter, papers, applicant):
 
 
 def test_a_slip_without_its_step_is_refused_in_vietnamese(counter, papers, applicant):
-    view = counter.request_supplement(["Giấy chứng sinh"], "Thiếu giấy", procedure_code="1.001193", applicant=applicant)
+    view = counter.dossiers.request_supplement(["Giấy chứng sinh"], "Thiếu giấy", procedure_code="1.001193", applicant=applicant)
     with pytest.raises(DomainError) as err:
         papers.dossier_paper(view.code, "receipt")
     assert "chưa được tiếp nhận" in err.value.message
@@ -99,7 +99,7 @@ def test_a_slip_without_its_step_is_refused_in_vietnamese(counter, papers, appli
 
 
 def test_a_dossier_keeps_its_template_version_after_an_upgrade(counter, applicant, tmp_path, monkeypatch):
-    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    view = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)
     typed_with = counter.templates.latest("to_khai_khai_sinh").version  # the database keeps it from now on
     original = (templates_dir() / "declarations" / "to_khai_khai_sinh.toml").read_text(encoding="utf-8")
     newer = original.replace(f'version = "{typed_with}"', 'version = "2099.1"').replace(
@@ -113,7 +113,7 @@ def test_a_dossier_keeps_its_template_version_after_an_upgrade(counter, applican
     counter._templates = None  # as at the next start of the upgraded app
     papers = Papers(counter)
     assert papers.library.latest("to_khai_khai_sinh").version == "2099.1"
-    pinned = counter.dossier(view.code)
+    pinned = counter.dossiers.dossier(view.code)
     assert pinned.row.template_version == typed_with
     text = text_of(papers.dossier_paper(view.code, "declaration").pdf)
     assert "MẪU MỚI" not in text and f"v{typed_with}" in text
@@ -126,22 +126,22 @@ def test_the_shipped_templates_all_load():
 
 
 def test_the_fee_is_computed_at_intake_and_printed_in_figures_and_words(counter, papers, applicant):
-    view = counter.receive("2.000815", applicant, form_data={"pages": 5, "copies": 2})
+    view = counter.dossiers.receive("2.000815", applicant, form_data={"pages": 5, "copies": 2})
     [received] = [a for a in counter.store.actions_for(view.id) if a.kind == "received"]
     assert received.payload["fee"]["amount"] == 2 * (2000 + 2000 + 1000 + 1000 + 1000)
     text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
     assert "14.000 đồng (Mười bốn nghìn đồng)" in text
     counter.set_settings({"fee.1.004873": "15.000"})
-    exempt = counter.receive("1.004873", applicant, form_data={"fee_exempt": "Người thuộc hộ nghèo"})
+    exempt = counter.dossiers.receive("1.004873", applicant, form_data={"fee_exempt": "Người thuộc hộ nghèo"})
     fee = [a for a in counter.store.actions_for(exempt.id)][0].payload["fee"]
     assert fee["amount"] == 0 and "Trường hợp được miễn: Người thuộc hộ nghèo." in fee["lines"]
     with pytest.raises(ValidationError, match="không phải trường hợp được miễn"):
-        counter.receive("2.000884", applicant, form_data={"fee_exempt": "Người thuộc hộ nghèo"})
+        counter.dossiers.receive("2.000884", applicant, form_data={"fee_exempt": "Người thuộc hộ nghèo"})
 
 
 def test_a_reprint_keeps_the_day_of_the_decision(counter, clock, papers, applicant):
-    view = counter.receive("1.004873", applicant)  # Monday 23/11/2026
-    counter.issue_apology(view.code, "Cần xác minh thêm tại nơi cư trú trước đây", date(2026, 12, 2))
+    view = counter.dossiers.receive("1.004873", applicant)  # Monday 23/11/2026
+    counter.dossiers.issue_apology(view.code, "Cần xác minh thêm tại nơi cư trú trước đây", date(2026, 12, 2))
     clock.set(2026, 12, 7, 9, 0)  # reprinted two weeks later
     text = text_of(papers.dossier_paper(view.code, "apology").pdf)
     assert "Đại Nài, ngày 23 tháng 11 năm 2026" in text
@@ -151,21 +151,21 @@ def test_a_reprint_keeps_the_day_of_the_decision(counter, clock, papers, applica
 
 def test_a_late_birth_registration_pays_the_late_fee_on_its_receipt(counter, papers, applicant, clock):
     counter.set_settings({"fee.1.001193.late": "8.000"})
-    late = counter.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026"})
+    late = counter.dossiers.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026"})
     [received] = [a for a in counter.store.actions_for(late.id) if a.kind == "received"]
     assert received.payload["fee"]["amount"] == 8000 and received.payload["fee"]["late"] is True
     text = text_of(papers.dossier_paper(late.code, "receipt").pdf)
     assert "8.000 đồng (Tám nghìn đồng); lệ phí đăng ký quá hạn" in text
-    on_time = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)  # born 01/11, 22 days before
+    on_time = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)  # born 01/11, 22 days before
     assert text_of(papers.dossier_paper(on_time.code, "receipt").pdf).count("8.000 đồng") == 0
-    poor = counter.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026",
+    poor = counter.dossiers.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026",
                                                              "fee_exempt": "Người thuộc hộ nghèo"})
     assert "Miễn lệ phí (thuộc trường hợp: Người thuộc hộ nghèo)" in text_of(
         papers.dossier_paper(poor.code, "receipt").pdf)
 
 
 def test_a_dossier_whose_template_version_is_gone_is_not_printed_with_another(counter, papers, applicant):
-    view = counter.receive("1.001193", applicant, form_data=BIRTH_FORM)
+    view = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)
     counter.store.conn.execute("UPDATE dossiers SET template_version = '1999.1' WHERE id = ?", (view.id,))
     with pytest.raises(DomainError, match="phiên bản 1999.1") as err:
         papers.dossier_paper(view.code, "declaration")

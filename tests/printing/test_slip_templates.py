@@ -83,7 +83,7 @@ def test_supplement_request_lists_every_item_once(counter, papers, applicant):
     applicant.update(full_name=LONG_NAME, email="bao.khue@example.vn")
     items = ["Giấy tờ chứng minh đã ly hôn (bản án hoặc quyết định của Tòa án)",
              "Tờ khai chưa ghi nơi cư trú trước khi chuyển đến"]
-    view = counter.request_supplement(items, "Hồ sơ chưa đủ thành phần theo quy định", procedure_code=MARRIAGE,
+    view = counter.dossiers.request_supplement(items, "Hồ sơ chưa đủ thành phần theo quy định", procedure_code=MARRIAGE,
                                       applicant=applicant, contact="Công chức Tư pháp – Hộ tịch, 0239 3855 123")
     text = text_of(papers.dossier_paper(view.code, "supplement", record=False).pdf)
 
@@ -105,7 +105,7 @@ def test_supplement_request_lists_every_item_once(counter, papers, applicant):
 
 def test_refusal_gives_the_reason(counter, papers, applicant):
     reason = "Yêu cầu không thuộc thẩm quyền giải quyết của Ủy ban nhân dân cấp xã"
-    view = counter.refuse(reason, procedure_code=MARRIAGE, applicant=applicant)
+    view = counter.dossiers.refuse(reason, procedure_code=MARRIAGE, applicant=applicant)
     text = text_of(papers.dossier_paper(view.code, "refusal", record=False).pdf)
 
     assert "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ" in text
@@ -122,10 +122,10 @@ def test_refusal_gives_the_reason(counter, papers, applicant):
 # -- Mẫu 04: apology and new date -----------------------------------------------------------------
 
 def test_apology_gives_old_and_new_appointment(counter, clock, papers, applicant):
-    view = counter.receive(MARRIAGE, applicant)
+    view = counter.dossiers.receive(MARRIAGE, applicant)
     received, due = view.state.received_at, view.state.due_at
     clock.set(2026, 11, 25, 9, 0)
-    view = counter.issue_apology(view.code, "Phải xác minh tình trạng hôn nhân tại nơi cư trú trước đây",
+    view = counter.dossiers.issue_apology(view.code, "Phải xác minh tình trạng hôn nhân tại nơi cư trú trước đây",
                                  date(2026, 12, 2), channel="Tin nhắn")
     text = text_of(papers.dossier_paper(view.code, "apology", record=False).pdf)
 
@@ -145,9 +145,9 @@ def test_apology_gives_old_and_new_appointment(counter, clock, papers, applicant
 
 
 def test_apology_leaves_out_empty_optional_lines(counter, clock, papers):
-    view = counter.receive(MARRIAGE, {"full_name": LONG_NAME, "birth_date": "01/01/1980", "sex": "Nữ"})
+    view = counter.dossiers.receive(MARRIAGE, {"full_name": LONG_NAME, "birth_date": "01/01/1980", "sex": "Nữ"})
     clock.set(2026, 11, 25, 9, 0)
-    view = counter.issue_apology(view.code, "Cần xác minh", date(2026, 12, 3), channel="")
+    view = counter.dossiers.issue_apology(view.code, "Cần xác minh", date(2026, 12, 3), channel="")
     text = text_of(papers.dossier_paper(view.code, "apology", record=False).pdf)
 
     assert f"Kính gửi: Ông/bà {LONG_NAME}" in text
@@ -160,10 +160,10 @@ def test_apology_leaves_out_empty_optional_lines(counter, clock, papers):
 # -- Mẫu 05: stop notice --------------------------------------------------------------------------
 
 def test_stop_notice_confirms_handling_stopped(counter, clock, papers, applicant):
-    view = counter.receive(MARRIAGE, applicant)
+    view = counter.dossiers.receive(MARRIAGE, applicant)
     clock.advance(hours=2)
     asked = datetime(2026, 11, 23, 10, 30, tzinfo=VN_TZ)
-    view = counter.withdraw(view.code, "Không còn nhu cầu", requested_at=asked)
+    view = counter.dossiers.withdraw(view.code, "Không còn nhu cầu", requested_at=asked)
     pdf = papers.dossier_paper(view.code, "stop_notice", record=False).pdf
     text = text_of(pdf)
 
@@ -183,12 +183,12 @@ def test_stop_notice_confirms_handling_stopped(counter, clock, papers, applicant
 # -- Mẫu 06: control slip -------------------------------------------------------------------------
 
 def test_control_slip_has_a_row_per_hand_over(counter, clock, papers, applicant):
-    view = counter.receive(MARRIAGE, applicant)
+    view = counter.dossiers.receive(MARRIAGE, applicant)
     unit = "Sở Tư pháp tỉnh Hà Tĩnh"
     clock.set(2026, 11, 23, 10, 15)
-    counter.transfer(view.code, unit)
+    counter.dossiers.transfer(view.code, unit)
     clock.set(2026, 11, 25, 14, 45)
-    counter.transfer_returned(view.code, unit)
+    counter.dossiers.transfer_returned(view.code, unit)
     due = view.state.due_at
     text = text_of(papers.dossier_paper(view.code, "control", record=False).pdf)
 
@@ -216,7 +216,7 @@ def test_book_runs_over_pages_with_the_header_on_each(counter, clock, papers, ap
     codes = []
     for i in range(60):
         person = dict(applicant, full_name=LONG_NAME) if i % 10 == 0 else applicant
-        codes.append(counter.receive(COPY if i % 2 else MARRIAGE, person).code)
+        codes.append(counter.dossiers.receive(COPY if i % 2 else MARRIAGE, person).code)
         clock.advance(minutes=25)
         if clock.at.hour >= 16:
             clock.at = (clock.at + timedelta(days=1)).replace(hour=8, minute=0)

@@ -18,7 +18,7 @@ FULL_ID = "042090012345"
 
 @pytest.fixture
 def dossier(counter, applicant):
-    return counter.receive("1.004873", applicant)
+    return counter.dossiers.receive("1.004873", applicant)
 
 
 def entries(counter, **filters):
@@ -33,7 +33,7 @@ def everything_stored(counter) -> str:
 
 def test_opening_a_record_logs_who_where_and_when(counter, dossier, clock):
     clock.advance(minutes=5)
-    view = counter.open_record(dossier.code)
+    view = counter.privacy.open_record(dossier.code)
     assert view.code == dossier.code and view.row.applicant_id_number == FULL_ID
     [entry] = entries(counter)
     assert entry["kind"] == "view_record" and entry["subject"] == dossier.code
@@ -41,28 +41,28 @@ def test_opening_a_record_logs_who_where_and_when(counter, dossier, clock):
     assert entry["at"] == clock.at and len(entry["id"]) == 32
     assert entry["detail"] == {"procedure": "1.004873"} and entry["synced_at"] is None
     # the screen refreshing after an action is the same look, not a new one
-    counter.open_record(dossier.code)
+    counter.privacy.open_record(dossier.code)
     assert len(entries(counter)) == 1
     # another login (the same clerk after a lock, or another) is a new access
     counter.login("admin", "quantri123")
-    counter.open_record(dossier.code)
+    counter.privacy.open_record(dossier.code)
     assert [e["clerk"] for e in entries(counter)] == ["admin", "lan"]
 
 
 def test_opening_needs_a_login_and_an_existing_dossier(counter, dossier):
     with pytest.raises(DomainError) as missing:
-        counter.open_record("42010-Q01-000000-9999")
+        counter.privacy.open_record("42010-Q01-000000-9999")
     assert missing.value.code == "not_found"
     counter.logout()
     with pytest.raises(DomainError) as nobody:
-        counter.open_record(dossier.code)
+        counter.privacy.open_record(dossier.code)
     assert nobody.value.code == "not_logged_in"
     assert entries(counter) == []
 
 
 def test_a_returning_citizen_opened_at_intake_is_a_view(counter, dossier):
     citizen_id = dossier.row.applicant_id
-    row = counter.open_citizen(citizen_id)
+    row = counter.privacy.open_citizen(citizen_id)
     assert row["id_number"] == FULL_ID
     [entry] = entries(counter)
     assert (entry["kind"], entry["subject"], entry["detail"]) == ("view_record", f"citizen:{citizen_id}",
@@ -83,7 +83,7 @@ def test_printing_is_logged_besides_the_journal(counter, dossier):
 
 @pytest.mark.parametrize("query", [FULL_ID, "042 090 012 345", "042.090.012.345"])
 def test_a_search_by_id_number_keeps_only_the_masked_number(counter, dossier, query):
-    rows = counter.search(query)
+    rows = counter.dossiers.search(query)
     assert [r.code for r in rows] == [dossier.code]
     [entry] = entries(counter)
     assert entry["kind"] == "search_id" and entry["subject"] == "0420******45"
@@ -92,24 +92,24 @@ def test_a_search_by_id_number_keeps_only_the_masked_number(counter, dossier, qu
 
 
 def test_citizen_search_a_cmnd_and_other_searches(counter, dossier, clock):
-    counter.search_citizens(FULL_ID)
-    counter.search("012345678")              # an old 9-digit CMND, nobody has it
-    counter.search("0912345678")              # a phone number: not an ID search
-    counter.search("nguyen van duc")
-    counter.search(dossier.code)
+    counter.privacy.search_citizens(FULL_ID)
+    counter.dossiers.search("012345678")              # an old 9-digit CMND, nobody has it
+    counter.dossiers.search("0912345678")              # a phone number: not an ID search
+    counter.dossiers.search("nguyen van duc")
+    counter.dossiers.search(dossier.code)
     logged = [(e["subject"], e["detail"]) for e in reversed(entries(counter))]
     assert logged == [("0420******45", {"in": "citizens", "found": 1}),
                       ("0123***78", {"in": "dossiers", "found": 0})]
-    counter.search("012345678")  # the same search again (the list refreshing) is not logged twice
+    counter.dossiers.search("012345678")  # the same search again (the list refreshing) is not logged twice
     assert len(entries(counter)) == 2
     clock.advance(minutes=10)  # ... but it is a new search a while later
-    counter.search("012345678")
+    counter.dossiers.search("012345678")
     assert len(entries(counter)) == 3
     assert FULL_ID not in everything_stored(counter) and "012345678" not in everything_stored(counter)
 
 
 def test_the_log_is_append_only(counter, dossier):
-    counter.open_record(dossier.code)
+    counter.privacy.open_record(dossier.code)
     conn = counter.store.conn
     for sql in ("UPDATE access_log SET clerk = 'admin'", "UPDATE access_log SET subject = ''",
                 "UPDATE access_log SET at = '2020-01-01T00:00:00+07:00'", "DELETE FROM access_log"):
@@ -121,47 +121,47 @@ def test_the_log_is_append_only(counter, dossier):
 
 
 def test_sync_bookkeeping_stamps_each_entry_once(counter, dossier, clock):
-    counter.open_record(dossier.code)
-    counter.search(FULL_ID)
-    pending = counter.unsynced_access()
+    counter.privacy.open_record(dossier.code)
+    counter.dossiers.search(FULL_ID)
+    pending = counter.privacy.unsynced_access()
     assert [e["kind"] for e in pending] == ["view_record", "search_id"]  # recorded order
-    assert counter.mark_access_synced([pending[0]["id"]]) == 1
-    assert [e["kind"] for e in counter.unsynced_access()] == ["search_id"]
-    assert counter.mark_access_synced([pending[0]["id"]]) == 0  # already stamped: left alone
+    assert counter.privacy.mark_access_synced([pending[0]["id"]]) == 1
+    assert [e["kind"] for e in counter.privacy.unsynced_access()] == ["search_id"]
+    assert counter.privacy.mark_access_synced([pending[0]["id"]]) == 0  # already stamped: left alone
     with pytest.raises(DatabaseError, match="append-only"):
         with counter.store.transaction():
             counter.store.conn.execute("UPDATE access_log SET synced_at = NULL")
     assert counter.store.privacy.mark_access_synced([e["id"] for e in pending], clock.at) == 1
-    assert counter.unsynced_access() == []
+    assert counter.privacy.unsynced_access() == []
 
 
 def test_only_leaders_and_admins_read_the_log(counter, dossier, clock):
-    counter.open_record(dossier.code)
+    counter.privacy.open_record(dossier.code)
     with pytest.raises(DomainError) as refused:
-        counter.access_log()
+        counter.privacy.access_log()
     assert refused.value.code == "forbidden"
     with pytest.raises(DomainError):
-        counter.access_clerks()
+        counter.privacy.access_clerks()
     counter.login("admin", "quantri123")
     counter.add_clerk("hung", "Lê Văn Hùng", "leader", "lanhdao123")
     counter.login("hung", "lanhdao123")
-    assert [e["clerk"] for e in counter.access_log()] == ["lan"]
-    assert counter.access_clerks() == ["lan"]
+    assert [e["clerk"] for e in counter.privacy.access_log()] == ["lan"]
+    assert counter.privacy.access_clerks() == ["lan"]
 
 
 def test_filters_by_period_clerk_and_kind(counter, dossier, clock):
-    counter.open_record(dossier.code)                      # Monday 23/11
+    counter.privacy.open_record(dossier.code)                      # Monday 23/11
     clock.set(2026, 11, 24, 23, 59)
     counter.login("admin", "quantri123")
-    counter.open_record(dossier.code)                      # Tuesday 24/11, late
+    counter.privacy.open_record(dossier.code)                      # Tuesday 24/11, late
     clock.set(2026, 11, 25, 0, 0)
-    counter.search(FULL_ID)                                # Wednesday 25/11, midnight
-    assert len(counter.access_log()) == 3
-    assert [e["at"].day for e in counter.access_log({"start": date(2026, 11, 24), "end": date(2026, 11, 24)})] == [24]
-    assert [e["kind"] for e in counter.access_log({"start": date(2026, 11, 24)})] == ["search_id", "view_record"]
-    assert [e["clerk"] for e in counter.access_log({"clerk": "lan"})] == ["lan"]
-    assert [e["at"].day for e in counter.access_log({"kind": "view_record"})] == [24, 23]  # newest first
-    assert counter.access_log({"kind": "export"}) == []
+    counter.dossiers.search(FULL_ID)                                # Wednesday 25/11, midnight
+    assert len(counter.privacy.access_log()) == 3
+    assert [e["at"].day for e in counter.privacy.access_log({"start": date(2026, 11, 24), "end": date(2026, 11, 24)})] == [24]
+    assert [e["kind"] for e in counter.privacy.access_log({"start": date(2026, 11, 24)})] == ["search_id", "view_record"]
+    assert [e["clerk"] for e in counter.privacy.access_log({"clerk": "lan"})] == ["lan"]
+    assert [e["at"].day for e in counter.privacy.access_log({"kind": "view_record"})] == [24, 23]  # newest first
+    assert counter.privacy.access_log({"kind": "export"}) == []
 
 
 def test_exports_from_the_command_line_name_the_file_and_period(counter, dossier, db_path, tmp_path, capsys,

@@ -32,7 +32,7 @@ def readable(path) -> list[bytes]:
 
 @pytest.fixture
 def ward(counter, db_path):
-    code = counter.receive("1.004873", APPLICANT).code
+    code = counter.dossiers.receive("1.004873", APPLICANT).code
     make_backup(db_path, db_path.parent / "backups", now=NOW)  # a plain backup from before
     counter.close()
     assert readable(db_path)  # plain before: the test can see names
@@ -51,8 +51,8 @@ def test_encrypted_file_and_backups_hold_nothing_readable(ward, db_path, clock):
 
     counter = Counter.open(db_path, clock=clock)  # this process unlocked it
     counter.login("lan", "canbo1234")
-    counter.receive("1.004873", {**APPLICANT, "id_number": "042090012346"})
-    assert counter.dossier(ward).row.applicant_name == "Nguyễn Văn Đức"
+    counter.dossiers.receive("1.004873", {**APPLICANT, "id_number": "042090012346"})
+    assert counter.dossiers.dossier(ward).row.applicant_name == "Nguyễn Văn Đức"
     assert counter.check() == []
     backup = make_backup(db_path, db_path.parent / "backups", now=NOW.replace(hour=18))
     counter.close()

@@ -26,7 +26,7 @@ def lost_usb(counter, clock, **overrides):
                   data_affected="Họ tên, số CCCD, địa chỉ", people_affected="37",
                   measures="Đổi mật khẩu, báo công an phường")
     values.update(overrides)
-    return counter.record_incident(**values)
+    return counter.privacy.record_incident(**values)
 
 
 def test_a_clerk_records_an_incident_and_the_72_hours_run_from_detection(counter, clock):
@@ -38,7 +38,7 @@ def test_a_clerk_records_an_incident_and_the_72_hours_run_from_detection(counter
     assert not incident.overdue(clock()) and incident.status(clock()) == "Còn 70 giờ để báo cáo"
     clock.advance(hours=71)
     assert incident.overdue(clock()) and incident.status(clock()) == "Quá hạn báo cáo 1 giờ"
-    assert [i.id for i in counter.incidents()] == [incident.id]
+    assert [i.id for i in counter.privacy.incidents()] == [incident.id]
 
 
 def test_bad_input_is_refused_in_vietnamese(counter, clock):
@@ -53,30 +53,30 @@ def test_bad_input_is_refused_in_vietnamese(counter, clock):
     counter.logout()
     with pytest.raises(DomainError, match="Chưa đăng nhập"):
         lost_usb(counter, clock)
-    assert counter.incidents() == []
+    assert counter.privacy.incidents() == []
 
 
 def test_only_a_leader_marks_it_reported_once(counter, clock, leader):
     incident = lost_usb(counter, clock)
     with pytest.raises(DomainError, match="không có quyền"):
-        counter.mark_incident_reported(incident.id, "Bộ Công an (A05)")
+        counter.privacy.mark_incident_reported(incident.id, "Bộ Công an (A05)")
     counter.login("lanhdao", "lanhdao123")
     with pytest.raises(ValidationError, match="trước thời điểm phát hiện"):
-        counter.mark_incident_reported(incident.id, "Bộ Công an (A05)", clock() - timedelta(days=1))
+        counter.privacy.mark_incident_reported(incident.id, "Bộ Công an (A05)", clock() - timedelta(days=1))
     clock.advance(hours=5)
-    done = counter.mark_incident_reported(incident.id, "Bộ Công an (A05)")
+    done = counter.privacy.mark_incident_reported(incident.id, "Bộ Công an (A05)")
     assert done.reported_at == clock() and done.reported_to == "Bộ Công an (A05)"
     assert not done.overdue(clock() + timedelta(days=10))
     assert done.status(clock()).startswith("Đã báo cáo lúc")
     with pytest.raises(ValidationError, match="đã được ghi nhận là đã báo cáo"):
-        counter.mark_incident_reported(incident.id, "Sở Tư pháp")
+        counter.privacy.mark_incident_reported(incident.id, "Sở Tư pháp")
 
 
 def test_a_late_report_stays_marked_late(counter, clock, leader):
     incident = lost_usb(counter, clock, kind="Truy cập trái phép")
     counter.login("lanhdao", "lanhdao123")
     clock.advance(hours=80)
-    done = counter.mark_incident_reported(incident.id, "Bộ Công an (A05)")
+    done = counter.privacy.mark_incident_reported(incident.id, "Bộ Công an (A05)")
     assert done.overdue(clock()) and "quá 72 giờ" in done.status(clock())
 
 

@@ -11,25 +11,25 @@ MARITAL = "1.004873"  # marital-status certificate: verification may pause the c
 
 
 def paused_past_due(counter, clock, applicant):
-    view = counter.receive(MARITAL, applicant)  # due Friday 27/11/2026 17:00
+    view = counter.dossiers.receive(MARITAL, applicant)  # due Friday 27/11/2026 17:00
     clock.set(2026, 11, 25, 9, 0)
-    counter.pause_clock(view.code, "Chờ kết quả xác minh tình trạng hôn nhân")
+    counter.dossiers.pause_clock(view.code, "Chờ kết quả xác minh tình trạng hôn nhân")
     clock.set(2026, 11, 30, 8, 0)  # past the old appointment: the clock stands still
     return view.code
 
 
 def test_a_paused_dossier_is_not_late_in_the_list_nor_in_the_queues(counter, clock, applicant):
     code = paused_past_due(counter, clock, applicant)
-    late = counter.receive(MARITAL, applicant).code  # received now, not paused: the control
+    late = counter.dossiers.receive(MARITAL, applicant).code  # received now, not paused: the control
     clock.set(2026, 12, 4, 8, 0)
     row = counter.store.get_dossier(code)
     assert row.paused_at is not None
-    assert counter.flags_of(row) == counter.dossier(code).flags == {"paused"}
+    assert counter.dossiers.flags_of(row) == counter.dossiers.dossier(code).flags == {"paused"}
     for name in ("overdue", "needs_apology", "due_today", "due_tomorrow"):
-        assert code not in [r.code for r in counter.queue(name)], name
-    assert late in [r.code for r in counter.queue("overdue")]
-    assert late in [r.code for r in counter.queue("needs_apology")]
-    assert "needs_apology" in counter.flags_of(counter.store.get_dossier(late))
+        assert code not in [r.code for r in counter.dossiers.queue(name)], name
+    assert late in [r.code for r in counter.dossiers.queue("overdue")]
+    assert late in [r.code for r in counter.dossiers.queue("needs_apology")]
+    assert "needs_apology" in counter.dossiers.flags_of(counter.store.get_dossier(late))
 
 
 def test_the_statistics_count_a_paused_dossier_as_not_yet_due(counter, clock, applicant):
@@ -37,16 +37,16 @@ def test_the_statistics_count_a_paused_dossier_as_not_yet_due(counter, clock, ap
     period = Period(clock().date().replace(day=1), clock().date())
     total = gather(counter.store, period, now=clock()).total
     assert (total.counts["pending_overdue"], total.counts["pending_not_due"]) == (0, 1)
-    counter.resume_clock(code)  # the appointment moves by the working time it stood still
+    counter.dossiers.resume_clock(code)  # the appointment moves by the working time it stood still
     total = gather(counter.store, period, now=clock()).total
     assert (total.counts["pending_overdue"], total.counts["pending_not_due"]) == (0, 1)
 
 
 def test_an_older_database_learns_its_paused_dossiers(db_path, counter, clock, applicant):
     code = paused_past_due(counter, clock, applicant)
-    resumed = counter.receive(MARITAL, applicant).code
-    counter.pause_clock(resumed, "Xác minh")
-    counter.resume_clock(resumed)
+    resumed = counter.dossiers.receive(MARITAL, applicant).code
+    counter.dossiers.pause_clock(resumed, "Xác minh")
+    counter.dossiers.resume_clock(resumed)
     conn = counter.store.conn
     conn.execute("ALTER TABLE dossiers DROP COLUMN paused_at")  # as schema 9 had it
     conn.execute("DROP TABLE inbox")

@@ -55,9 +55,9 @@ def leader(counter):
 
 
 def returned(counter, code, applicant):
-    view = counter.receive(code, applicant)
-    counter.mark_result_ready(view.code)
-    counter.return_result(view.code)
+    view = counter.dossiers.receive(code, applicant)
+    counter.dossiers.mark_result_ready(view.code)
+    counter.dossiers.return_result(view.code)
     return view
 
 
@@ -75,22 +75,22 @@ def test_only_synced_closed_dossiers_past_retention_are_listed(counter, clock, l
     old = returned(counter, SIGNATURE, PURGED)
     permanent = returned(counter, COPY, OTHER)
     twenty = returned(counter, TRANSACTION, {**OTHER, "full_name": "Võ Minh Khôi"})
-    still_open = counter.receive(SIGNATURE, {**OTHER, "id_number": "042090077703", "full_name": "Đặng Văn Mở"})
-    refused = counter.refuse("Không thuộc thẩm quyền", procedure_code=SIGNATURE,
+    still_open = counter.dossiers.receive(SIGNATURE, {**OTHER, "id_number": "042090077703", "full_name": "Đặng Văn Mở"})
+    refused = counter.dossiers.refuse("Không thuộc thẩm quyền", procedure_code=SIGNATURE,
                              applicant={**OTHER, "id_number": "042090077704", "full_name": "Hồ Thị Từ"})
     synced(counter)
     clock.advance(days=365 * 2 - 2)
-    assert counter.list_purge() is None  # two years not yet over
+    assert counter.privacy.list_purge() is None  # two years not yet over
     clock.advance(days=3)
     unsynced = returned(counter, SIGNATURE, {**OTHER, "id_number": "042090077705", "full_name": "Lý Chưa Gửi"})
     clock.advance(days=365 * 2 + 1)
-    purge = counter.list_purge()
+    purge = counter.privacy.list_purge()
     ids = set(purge.dossier_ids)
     assert old.id in ids and refused.id in ids
     assert permanent.id not in ids and twenty.id not in ids and still_open.id not in ids
     assert unsynced.id not in ids  # its actions never reached the district
     assert purge.state == "listed" and purge.listed_by == "lan"
-    summary = counter.purge_summary(purge)
+    summary = counter.privacy.purge_summary(purge)
     assert [(g.procedure_code, g.retention, g.count) for g in summary] == [(SIGNATURE, "2 năm", 2)]
 
 
@@ -98,25 +98,25 @@ def test_a_setting_makes_a_procedure_permanent_or_shorter(counter, clock, leader
     twenty = returned(counter, TRANSACTION, PURGED)
     synced(counter)
     clock.advance(days=365 * 3 + 1)
-    assert counter.list_purge() is None
+    assert counter.privacy.list_purge() is None
     counter.set_settings({f"retention.{TRANSACTION}": "3"})
-    assert counter.list_purge().dossier_ids == (twenty.id,)
+    assert counter.privacy.list_purge().dossier_ids == (twenty.id,)
     counter.set_settings({f"retention.{TRANSACTION}": "vĩnh viễn"})
-    assert counter.list_purge() is None
-    assert counter.pending_purge() is None  # the stale listing was withdrawn with it
+    assert counter.privacy.list_purge() is None
+    assert counter.privacy.pending_purge() is None  # the stale listing was withdrawn with it
 
 
 def test_nothing_is_removed_before_confirmation_and_a_clerk_cannot_confirm(counter, clock, leader):
     view = returned(counter, SIGNATURE, PURGED)
     synced(counter)
     clock.advance(days=365 * 2 + 1)
-    purge = counter.list_purge()
-    assert counter.dossier(view.code).row.applicant_name == "Phạm Thị Hồng Nhung"
-    assert counter.search("042190055501")
+    purge = counter.privacy.list_purge()
+    assert counter.dossiers.dossier(view.code).row.applicant_name == "Phạm Thị Hồng Nhung"
+    assert counter.dossiers.search("042190055501")
     with pytest.raises(DomainError, match="không có quyền"):
-        counter.confirm_purge(purge.id)
-    assert counter.get_purge(purge.id).state == "listed"
-    assert counter.dossier(view.code).row.applicant_id_number == "042190055501"
+        counter.privacy.confirm_purge(purge.id)
+    assert counter.privacy.get_purge(purge.id).state == "listed"
+    assert counter.dossiers.dossier(view.code).row.applicant_id_number == "042190055501"
     # and the journal itself refuses a tombstone nobody confirmed
     with pytest.raises(IntegrityError, match="append-only"):
         with counter.store.transaction():
@@ -126,19 +126,19 @@ def test_nothing_is_removed_before_confirmation_and_a_clerk_cannot_confirm(count
 
 def test_confirmation_removes_the_citizen_from_the_file_and_keeps_the_checks_clean(counter, clock, leader, db_path):
     purged = returned(counter, SIGNATURE, PURGED)
-    counter.record_survey(purged.code, {"officer_polite": 5, "result_on_time": 4})
+    counter.dossiers.record_survey(purged.code, {"officer_polite": 5, "result_on_time": 4})
     kept = returned(counter, COPY, OTHER)
-    counter.save_draft("d1", procedure_code=SIGNATURE, template=None,
+    counter.dossiers.save_draft("d1", procedure_code=SIGNATURE, template=None,
                        values={"applicant.full_name": "Phạm Thị Hồng Nhung", "applicant.id_number": "042 190 055 501"})
     synced(counter)
     clock.advance(days=365 * 2 + 1)
     counter.logout()
-    purge = counter.list_purge()
+    purge = counter.privacy.list_purge()
     assert purge.listed_by == "system"
     counter.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert b"042190055501" in db_path.read_bytes()  # the test would prove nothing otherwise
     as_leader(counter)
-    done = counter.confirm_purge(purge.id)
+    done = counter.privacy.confirm_purge(purge.id)
     assert (done.state, done.confirmed_by, done.purged_count) == ("done", "lanhdao", 1)
     assert done.confirmed_at == clock()
 
@@ -150,15 +150,15 @@ def test_confirmation_removes_the_citizen_from_the_file_and_keeps_the_checks_cle
         assert other.encode("utf-8") in data, other
     assert counter.check() == []
     with pytest.raises(DomainError, match="hết thời hạn lưu trữ"):
-        counter.dossier(purged.code)
-    assert counter.dossier(kept.code).row.applicant_name == "Võ Minh Khôi"
-    assert counter.search("nhung") == [] and counter.search("042190055501") == []
+        counter.dossiers.dossier(purged.code)
+    assert counter.dossiers.dossier(kept.code).row.applicant_name == "Võ Minh Khôi"
+    assert counter.dossiers.search("nhung") == [] and counter.dossiers.search("042190055501") == []
     assert counter.store.find_citizen(id_number="042190055501") is None
-    assert counter.drafts() == [] or all(d["id"] != "d1" for d in counter.store.drafts())
+    assert counter.dossiers.drafts() == [] or all(d["id"] != "d1" for d in counter.store.drafts())
     row = counter.store.get_dossier(purged.code)
     assert (row.status, row.procedure_code, row.applicant_name) == ("returned", SIGNATURE, "")  # still counted
     with pytest.raises(DomainError, match="không còn chờ xác nhận"):
-        counter.confirm_purge(purge.id)
+        counter.privacy.confirm_purge(purge.id)
 
 
 def test_a_citizen_with_another_dossier_stays(counter, clock, leader):
@@ -167,12 +167,12 @@ def test_a_citizen_with_another_dossier_stays(counter, clock, leader):
     clock.advance(days=365 * 2 + 1)
     second = returned(counter, COPY, PURGED)  # the same person, a permanent record
     synced(counter)
-    purge = counter.list_purge()
+    purge = counter.privacy.list_purge()
     assert purge.dossier_ids == (first.id,)
     as_leader(counter)
-    counter.confirm_purge(purge.id)
+    counter.privacy.confirm_purge(purge.id)
     citizen = counter.store.find_citizen(id_number="042190055501")
-    assert citizen is not None and counter.dossier(second.code).row.applicant_id == citizen["id"]
+    assert citizen is not None and counter.dossiers.dossier(second.code).row.applicant_id == citizen["id"]
     assert counter.check() == []
 
 
@@ -180,34 +180,34 @@ def test_a_dossier_with_a_new_unsynced_action_is_kept_at_confirmation(counter, c
     view = returned(counter, SIGNATURE, PURGED)
     synced(counter)
     clock.advance(days=365 * 2 + 1)
-    purge = counter.list_purge()
-    counter.record_print(view.code, "receipt")  # a reprint after listing: not at the district yet
+    purge = counter.privacy.list_purge()
+    counter.dossiers.record_print(view.code, "receipt")  # a reprint after listing: not at the district yet
     as_leader(counter)
-    done = counter.confirm_purge(purge.id)
+    done = counter.privacy.confirm_purge(purge.id)
     assert done.kept_ids == (view.id,) and done.purged_count == 0
-    assert counter.dossier(view.code).row.applicant_name == "Phạm Thị Hồng Nhung"
+    assert counter.dossiers.dossier(view.code).row.applicant_name == "Phạm Thị Hồng Nhung"
 
 
 def test_the_leader_can_cancel_a_listing(counter, clock, leader):
     returned(counter, SIGNATURE, PURGED)
     synced(counter)
     clock.advance(days=365 * 2 + 1)
-    purge = counter.list_purge()
+    purge = counter.privacy.list_purge()
     with pytest.raises(DomainError, match="không có quyền"):
-        counter.cancel_purge(purge.id)
+        counter.privacy.cancel_purge(purge.id)
     as_leader(counter)
-    assert counter.cancel_purge(purge.id).state == "cancelled"
+    assert counter.privacy.cancel_purge(purge.id).state == "cancelled"
     with pytest.raises(DomainError, match="không còn chờ xác nhận"):
-        counter.confirm_purge(purge.id)
+        counter.privacy.confirm_purge(purge.id)
 
 
 def test_check_finds_a_tombstone_nobody_confirmed(counter, clock, leader):
     view = returned(counter, SIGNATURE, PURGED)
     synced(counter)
     clock.advance(days=365 * 2 + 1)
-    purge = counter.list_purge()
+    purge = counter.privacy.list_purge()
     as_leader(counter)
-    counter.confirm_purge(purge.id)
+    counter.privacy.confirm_purge(purge.id)
     # someone edits the purge record afterwards to hide it: check() no longer finds the confirmation
     with counter.store.transaction():
         counter.store.conn.execute("UPDATE purges SET state = 'cancelled'")
@@ -252,16 +252,16 @@ def test_the_district_sync_of_later_actions_still_works_after_a_purge(tmp_path, 
         assert (report.error, report.pushed, report.waiting) == (None, 3, 0), report.summary()
         clock.advance(days=365 * 2 + 1)
         server_clock.advance(days=365 * 2 + 1)
-        purge = counter.list_purge()
+        purge = counter.privacy.list_purge()
         assert purge.dossier_ids == (view.id,)
         as_leader(counter)
-        counter.confirm_purge(purge.id)
+        counter.privacy.confirm_purge(purge.id)
         counter.login("lan", "canbo1234")
         later = returned(counter, SIGNATURE, OTHER)
         report = client.sync_once()
         assert (report.error, report.pushed, report.parked, report.waiting) == (None, 3, 0, 0), report.summary()
         assert counter.check() == []
         assert service.ward_stats(live.db, "42010")["rejected"] == 0
-        assert counter.dossier(later.code).status == "returned"
+        assert counter.dossiers.dossier(later.code).status == "returned"
     finally:
         live.stop()

@@ -31,46 +31,46 @@ def ward(counter, clock):
     """The week of 23/11/2026 (Tuesday 24/11 is a holiday), with one dossier from the week before."""
     v = {}
     clock.set(2026, 11, 20, 14, 0)  # Friday, before the week
-    v["I"] = counter.receive(COPY, person(9), form_data={"pages": 1, "copies": 1})
+    v["I"] = counter.dossiers.receive(COPY, person(9), form_data={"pages": 1, "copies": 1})
     clock.set(2026, 11, 23, 9, 0)
-    v["A"] = counter.receive(COPY, person(1), form_data={"pages": 2, "copies": 1})
-    v["C"] = counter.receive(MARITAL, person(3))
-    v["E"] = counter.request_supplement(["Tờ khai có chữ ký"], "Thiếu chữ ký", procedure_code=MARITAL,
+    v["A"] = counter.dossiers.receive(COPY, person(1), form_data={"pages": 2, "copies": 1})
+    v["C"] = counter.dossiers.receive(MARITAL, person(3))
+    v["E"] = counter.dossiers.request_supplement(["Tờ khai có chữ ký"], "Thiếu chữ ký", procedure_code=MARITAL,
                                         applicant=person(5))
-    v["F"] = counter.refuse("Không thuộc thẩm quyền của phường", procedure_code=BIRTH, applicant=person(6))
-    v["G"] = counter.receive(MARITAL, person(7))
-    v["H"] = counter.receive(MARITAL, person(8))
+    v["F"] = counter.dossiers.refuse("Không thuộc thẩm quyền của phường", procedure_code=BIRTH, applicant=person(6))
+    v["G"] = counter.dossiers.receive(MARITAL, person(7))
+    v["H"] = counter.dossiers.receive(MARITAL, person(8))
     counter.login("admin", "quantri123")
-    v["D"] = counter.receive(MARITAL, person(4))  # received by the admin
+    v["D"] = counter.dossiers.receive(MARITAL, person(4))  # received by the admin
     counter.login("lan", "canbo1234")
     clock.set(2026, 11, 23, 9, 30)
-    counter.mark_result_ready(v["I"].code)  # Friday's same-day copy, ready on Monday: late
-    counter.return_result(v["I"].code)
+    counter.dossiers.mark_result_ready(v["I"].code)  # Friday's same-day copy, ready on Monday: late
+    counter.dossiers.return_result(v["I"].code)
     clock.set(2026, 11, 23, 10, 0)
-    counter.mark_result_ready(v["A"].code)
+    counter.dossiers.mark_result_ready(v["A"].code)
     clock.set(2026, 11, 23, 10, 5)
-    v["A"] = counter.return_result(v["A"].code)  # same day: on time
+    v["A"] = counter.dossiers.return_result(v["A"].code)  # same day: on time
     clock.set(2026, 11, 23, 15, 30)
-    v["B"] = counter.receive(COPY, person(2), form_data={"pages": 1, "copies": 3})  # after 15:00
+    v["B"] = counter.dossiers.receive(COPY, person(2), form_data={"pages": 1, "copies": 3})  # after 15:00
     clock.set(2026, 11, 23, 16, 0)
-    counter.mark_result_ready(v["B"].code)
-    v["B"] = counter.return_result(v["B"].code)  # due the next working day: early
+    counter.dossiers.mark_result_ready(v["B"].code)
+    v["B"] = counter.dossiers.return_result(v["B"].code)  # due the next working day: early
     clock.set(2026, 11, 25, 9, 0)
-    v["E"] = counter.supplement(v["E"].code)
+    v["E"] = counter.dossiers.supplement(v["E"].code)
     clock.set(2026, 11, 26, 9, 0)
-    counter.issue_apology(v["C"].code, "Chờ xác minh", date(2026, 12, 2))
-    counter.withdraw(v["G"].code, "Công dân xin rút hồ sơ")
-    counter.transfer(v["H"].code, "UBND tỉnh Hà Tĩnh")
+    counter.dossiers.issue_apology(v["C"].code, "Chờ xác minh", date(2026, 12, 2))
+    counter.dossiers.withdraw(v["G"].code, "Công dân xin rút hồ sơ")
+    counter.dossiers.transfer(v["H"].code, "UBND tỉnh Hà Tĩnh")
     clock.set(2026, 11, 30, 10, 0)
-    counter.mark_result_ready(v["C"].code)
+    counter.dossiers.mark_result_ready(v["C"].code)
     clock.set(2026, 11, 30, 10, 30)
-    v["C"] = counter.return_result(v["C"].code)  # after the first appointment: late despite the apology
-    counter.record_survey(v["A"].code, {"officer_polite": 5, "result_on_time": 4, "access_place": 2,
+    v["C"] = counter.dossiers.return_result(v["C"].code)  # after the first appointment: late despite the apology
+    counter.dossiers.record_survey(v["A"].code, {"officer_polite": 5, "result_on_time": 4, "access_place": 2,
                                         "trips": "1 lần"})
-    counter.record_survey(v["B"].code, {"officer_polite": 3, "result_on_time": 5}, channel="paper")
+    counter.dossiers.record_survey(v["B"].code, {"officer_polite": 3, "result_on_time": 5}, channel="paper")
     clock.set(2026, 11, 30, 12, 0)
     clock.set(2026, 12, 1, 9, 0)
-    v["J"] = counter.receive(COPY, person(10), form_data={"pages": 1, "copies": 1})  # after the period
+    v["J"] = counter.dossiers.receive(COPY, person(10), form_data={"pages": 1, "copies": 1})  # after the period
     clock.set(2026, 11, 30, 12, 0)  # the report is made on Monday 30/11 at noon
     return v
 
@@ -98,7 +98,7 @@ def test_the_hand_counted_week(counter, ward):
 
 def test_average_time_to_return_and_against_the_legal_time(counter, ward):
     t = counter.statistics(WEEK).total
-    solved = [counter.dossier(ward[k].code).state for k in "IABC"]
+    solved = [counter.dossiers.dossier(ward[k].code).state for k in "IABC"]
     days = [(s.returned_at - s.received_at).total_seconds() / 86400 for s in solved]
     assert t.days_to_return_n == 4
     assert t.average_days_to_return == pytest.approx(sum(days) / 4, rel=1e-6)
@@ -142,13 +142,13 @@ def test_satisfaction_in_the_figures(counter, ward):
 
 def test_a_survey_only_after_return_and_only_once(counter, ward):
     with pytest.raises(IllegalTransition, match="đã có phiếu khảo sát"):
-        counter.record_survey(ward["A"].code, {"officer_polite": 5})
+        counter.dossiers.record_survey(ward["A"].code, {"officer_polite": 5})
     with pytest.raises(IllegalTransition, match="khi đã trả kết quả"):
-        counter.record_survey(ward["D"].code, {"officer_polite": 5})
+        counter.dossiers.record_survey(ward["D"].code, {"officer_polite": 5})
     with pytest.raises(ValidationError, match="cách ghi nhận|Cách ghi nhận"):
-        counter.record_survey(ward["I"].code, {"officer_polite": 5}, channel="phone")
+        counter.dossiers.record_survey(ward["I"].code, {"officer_polite": 5}, channel="phone")
     with pytest.raises(ValidationError, match="mức từ 1 đến 5"):
-        counter.record_survey(ward["I"].code, {"officer_polite": 9})
+        counter.dossiers.record_survey(ward["I"].code, {"officer_polite": 9})
     assert counter.store.conn.execute("SELECT count(*) FROM surveys").fetchone()[0] == 2
 
 
@@ -203,7 +203,7 @@ def test_a_version_5_database_gets_its_receiving_clerks_on_upgrade(db_path, coun
     old.initialise(ward_code="42010", ward_name="Phường Đại Nài", counter_no=1, admin_username="admin",
                    admin_password="quantri123")
     old.login("admin", "quantri123")
-    code = old.receive(MARITAL, person(1)).code
+    code = old.dossiers.receive(MARITAL, person(1)).code
     old.close()
     monkeypatch.undo()
 

@@ -43,17 +43,17 @@ def apply(counter: Counter, items: list) -> tuple[int, SyncReport]:
 def test_a_page_of_whole_lifecycles_gives_what_replaying_each_journal_gives(counter, other, applicant, clock):
     codes = []
     for k in range(4):
-        view = other.receive(BIRTH, {**applicant, "id_number": f"04209001234{k}"})
+        view = other.dossiers.receive(BIRTH, {**applicant, "id_number": f"04209001234{k}"})
         codes.append(view.code)
         clock.advance(minutes=5)
-        other.mark_result_ready(view.code)
+        other.dossiers.mark_result_ready(view.code)
         if k % 2:
-            other.return_result(view.code, received_by="Nguyễn Văn Đức")
+            other.dossiers.return_result(view.code, received_by="Nguyễn Văn Đức")
     page = journal(other)
     applied, report = apply(counter, page)
     assert (applied, report.notes) == (len(page), [])
     for code in codes:  # the projection as the other counter has it
-        mine, theirs = counter.dossier(code).row, other.dossier(code).row
+        mine, theirs = counter.dossiers.dossier(code).row, other.dossiers.dossier(code).row
         assert (mine.status, mine.due_at, mine.result_ready_at, mine.returned_at, mine.timeliness) == (
             theirs.status, theirs.due_at, theirs.result_ready_at, theirs.returned_at, theirs.timeliness)
     assert counter.check() == []  # every projection equals the replay of its journal
@@ -67,7 +67,7 @@ def test_a_page_of_new_dossiers_is_searchable_and_indexed_in_one_write(counter, 
     a trigger, each dossier of a page was a segment of its own (and merges), a third of the time
     to apply the page. Indexed by the insert itself, the page's dossiers go out together."""
     names = ["An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khánh", "Lan", "Minh", "Ngọc", "Phương", "Quế"]
-    codes = [other.receive(BIRTH, {**applicant, "full_name": f"Trần Thị {name}",
+    codes = [other.dossiers.receive(BIRTH, {**applicant, "full_name": f"Trần Thị {name}",
                                    "id_number": f"0420900123{k:02d}"}).code for k, name in enumerate(names)]
     segments = []
     counter.store.conn.set_trace_callback(
@@ -77,29 +77,29 @@ def test_a_page_of_new_dossiers_is_searchable_and_indexed_in_one_write(counter, 
     finally:
         counter.store.conn.set_trace_callback(None)
     assert len(segments) == 1
-    assert sorted(r.code for r in counter.search("tran thi")) == sorted(codes)
-    assert [r.applicant_name for r in counter.search("tran thi phuong")] == ["Trần Thị Phương"]
-    assert [r.code for r in counter.search(codes[5])] == [codes[5]]
+    assert sorted(r.code for r in counter.dossiers.search("tran thi")) == sorted(codes)
+    assert [r.applicant_name for r in counter.dossiers.search("tran thi phuong")] == ["Trần Thị Phương"]
+    assert [r.code for r in counter.dossiers.search(codes[5])] == [codes[5]]
     assert counter.check() == []  # the index holds each dossier exactly once
 
 
 def test_an_action_twice_in_a_page_or_already_here_is_applied_once(counter, other, applicant):
-    view = other.receive(BIRTH, applicant)
-    other.mark_result_ready(view.code)
+    view = other.dossiers.receive(BIRTH, applicant)
+    other.dossiers.mark_result_ready(view.code)
     received, ready = journal(other)
     assert apply(counter, [received])[0] == 1
     applied, report = apply(counter, [received, ready, ready])
     assert (applied, report.notes) == (1, [])
-    assert counter.dossier(view.code).status == "result_ready"
+    assert counter.dossiers.dossier(view.code).status == "result_ready"
     assert counter.store.conn.execute("SELECT count(*) FROM actions").fetchone()[0] == 2
     assert counter.check() == []
 
 
 def test_unusable_items_are_skipped_and_said_the_rest_applied(counter, other, applicant, clock):
-    first = other.receive(BIRTH, applicant)
+    first = other.dossiers.receive(BIRTH, applicant)
     clock.advance(minutes=1)
-    other.mark_result_ready(first.code)
-    second = other.receive(BIRTH, {**applicant, "id_number": "042090099999"})
+    other.dossiers.mark_result_ready(first.code)
+    second = other.dossiers.receive(BIRTH, {**applicant, "id_number": "042090099999"})
     received, ready, received_2 = journal(other)
     orphan = {**ready, "id": new_id(), "dossier_id": new_id()}  # a dossier this counter never saw, no snapshot
     again = {**ready, "id": new_id(), "at": (clock() + timedelta(minutes=2)).isoformat()}  # ready twice
@@ -110,18 +110,18 @@ def test_unusable_items_are_skipped_and_said_the_rest_applied(counter, other, ap
     assert sum("không đúng định dạng" in n for n in report.notes) == 2
     assert any("chưa có trên máy này" in n for n in report.notes)
     assert any("Không áp dụng được thao tác result_ready" in n for n in report.notes)
-    assert counter.dossier(first.code).status == "result_ready"  # the refused one left it as it was
-    assert counter.dossier(second.code).status == "received"
+    assert counter.dossiers.dossier(first.code).status == "result_ready"  # the refused one left it as it was
+    assert counter.dossiers.dossier(second.code).status == "received"
     assert counter.check() == []  # nothing half-written
 
 
 def test_an_action_the_database_refuses_is_skipped_alone(counter, other, applicant, clock):
     """A dossier of a procedure this counter's catalogue lacks breaks a constraint half-way: the
     page is applied again action by action, and only that one is left out."""
-    first = other.receive(BIRTH, applicant)
+    first = other.dossiers.receive(BIRTH, applicant)
     clock.advance(minutes=1)
-    second = other.receive(BIRTH, {**applicant, "id_number": "042090099999"})
-    other.mark_result_ready(second.code)
+    second = other.dossiers.receive(BIRTH, {**applicant, "id_number": "042090099999"})
+    other.dossiers.mark_result_ready(second.code)
     received, received_2, ready_2 = journal(other)
     snapshot = {**received["payload"]["dossier"], "procedure_code": "9.999999"}
     unknown = {**received, "id": new_id(), "dossier_id": new_id(), "payload": {**received["payload"],
@@ -129,16 +129,16 @@ def test_an_action_the_database_refuses_is_skipped_alone(counter, other, applica
     applied, report = apply(counter, [received, unknown, received_2, ready_2])
     assert applied == 3
     assert len(report.notes) == 1 and unknown["id"] in report.notes[0], report.notes
-    assert counter.dossier(first.code).status == "received"
-    assert counter.dossier(second.code).status == "result_ready"
+    assert counter.dossiers.dossier(first.code).status == "received"
+    assert counter.dossiers.dossier(second.code).status == "result_ready"
     assert counter.store.conn.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 2
     assert counter.check() == []
 
 
 def test_what_cannot_be_applied_is_held_then_applied_once_its_dossier_arrives(counter, other, applicant, clock):
-    view = other.receive(BIRTH, applicant)
+    view = other.dossiers.receive(BIRTH, applicant)
     clock.advance(minutes=1)
-    other.mark_result_ready(view.code)
+    other.dossiers.mark_result_ready(view.code)
     received, ready = journal(other)
     applied, report = apply(counter, [ready])  # the dossier's first action not pulled yet
     assert (applied, report.held) == (0, 1)
@@ -148,5 +148,5 @@ def test_what_cannot_be_applied_is_held_then_applied_once_its_dossier_arrives(co
     assert (applied, report.held) == (1, 1)  # the malformed one is held too, never dropped
     assert retry_held(counter.store, counter.device_id) == 1
     assert counter.store.conn.execute("SELECT count(*) FROM inbox").fetchone()[0] == 1  # the malformed one
-    assert counter.dossier(view.code).status == "result_ready"
+    assert counter.dossiers.dossier(view.code).status == "result_ready"
     assert counter.check() == []

@@ -33,14 +33,14 @@ def warnings(monkeypatch):
 def activity(counter, applicant, clock):
     """Monday: Lan searches by CCCD, opens the dossier and prints the receipt; Tuesday: the admin
     opens it; a citizen is filled in at intake."""
-    view = counter.receive("1.004873", applicant)
-    counter.search(FULL_ID)
-    counter.open_record(view.code)
+    view = counter.dossiers.receive("1.004873", applicant)
+    counter.dossiers.search(FULL_ID)
+    counter.privacy.open_record(view.code)
     Papers(counter).dossier_paper(view.code, "receipt")
     clock.set(2026, 11, 24, 10, 0)
     counter.login("admin", "quantri123")
-    counter.open_record(view.code)
-    counter.open_citizen(view.row.applicant_id)
+    counter.privacy.open_record(view.code)
+    counter.privacy.open_citizen(view.row.applicant_id)
     counter.add_clerk("hung", "Lê Văn Hùng", "leader", "lanhdao123")
     counter.login("hung", "lanhdao123")
     return view
@@ -88,7 +88,7 @@ def test_filters_by_period_clerk_and_kind(qtbot, counter, activity):
 
 def test_an_export_from_the_command_line_names_it(qtbot, counter, activity):
     counter.logout()
-    counter.log_export("book", "/tmp/so.xlsx", period=Period(date(2026, 11, 1), date(2026, 11, 30)),
+    counter.privacy.log_export("book", "/tmp/so.xlsx", period=Period(date(2026, 11, 1), date(2026, 11, 30)),
                        detail={"format": "xlsx"})
     counter.login("hung", "lanhdao123")
     dialog = AccessLogDialog(counter)

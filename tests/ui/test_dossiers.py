@@ -53,7 +53,7 @@ def view(qtbot, counter, printer):
 @pytest.fixture
 def dossier(counter, applicant):
     # Monday 23/11/2026 09:00, marital status certificate: 3 working days
-    return counter.receive("1.004873", applicant)
+    return counter.dossiers.receive("1.004873", applicant)
 
 
 def codes(view):
@@ -61,7 +61,7 @@ def codes(view):
 
 
 def kinds(counter, code):
-    return [a.kind for a in counter.store.actions_for(counter.dossier(code).id)]
+    return [a.kind for a in counter.store.actions_for(counter.dossiers.dossier(code).id)]
 
 
 def enabled(view):
@@ -121,7 +121,7 @@ def test_apology_through_the_view_then_a_second_is_refused_in_vietnamese(qtbot, 
         result = view.do_apology("Chờ kết quả xác minh từ nơi cư trú trước đây", "04/12/2026")
     assert result is not None and warnings == []
     assert kinds(counter, dossier.code)[-1] == "apology_issued"
-    assert counter.dossier(dossier.code).state.due_at.strftime("%d/%m/%Y") == "04/12/2026"
+    assert counter.dossiers.dossier(dossier.code).state.due_at.strftime("%d/%m/%Y") == "04/12/2026"
     assert codes(view) == []  # no longer needs an apology
     assert view.current.code == dossier.code  # still shown though it left the list
     assert "Xin lỗi và hẹn lại ngày trả: hẹn mới 17:00 04/12/2026" in view.journal.item(1, 1).text()
@@ -161,7 +161,7 @@ def test_the_apology_button_collects_the_input_in_a_dialog(qtbot, view, counter,
 
     through_dialog(view, "apology", fill)
     assert seen["suggested"] == "02/12/2026"  # the next working day after today
-    state = counter.dossier(dossier.code).state
+    state = counter.dossiers.dossier(dossier.code).state
     assert state.apologies == 1 and state.apology_reason == "Chờ kết quả xác minh"
     assert state.due_at.strftime("%d/%m/%Y") == "07/12/2026"
 
@@ -194,7 +194,7 @@ def test_return_after_the_result_is_ready_prints_nothing_by_default(qtbot, view,
     assert "Cần báo công dân đến nhận" in view.detail_fields["flags"].text()
     with qtbot.waitSignal(view.changed):
         view.do_return("Nguyễn Văn Đức")
-    journal = counter.store.actions_for(counter.dossier(dossier.code).id)
+    journal = counter.store.actions_for(counter.dossiers.dossier(dossier.code).id)
     assert [a.kind for a in journal] == ["received", "processing_started", "result_ready", "returned"]
     assert journal[-1].payload["received_by"] == "Nguyễn Văn Đức"
     assert view.detail_fields["status"].text() == "Đã trả kết quả"
@@ -215,13 +215,13 @@ def test_the_return_dialog_offers_no_print_first(qtbot, view, counter, dossier, 
     through_dialog(view, "return", accept)
     assert seen == {"choice": "Không in", "received_by": "Nguyễn Văn Đức"}
     assert warnings == []
-    assert counter.dossier(dossier.code).status == "returned"
+    assert counter.dossiers.dossier(dossier.code).status == "returned"
     assert "printed" not in kinds(counter, dossier.code) and view.preview is None
 
 
 def test_search_without_diacritics_finds_the_dossier_and_masks_the_id(qtbot, view, dossier, counter, applicant):
     other = dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111", phone="0987000111")
-    counter.receive("1.004873", other)
+    counter.dossiers.receive("1.004873", other)
     qtbot.keyClicks(view.search_box, "nguyen van duc")  # ASCII only: see shared/notes/stack-facts.md
     qtbot.waitUntil(lambda: codes(view) == [dossier.code])
     assert view.model.data(view.model.index(0, 1)) == "Nguyễn Văn Đức"
@@ -249,7 +249,7 @@ def test_keyboard_ctrl_f_and_enter_on_a_row(qtbot, view, counter, dossier):
     assert view.buttons["transfer"].hasFocus()
     qtbot.keyClick(view.buttons["transfer"], Qt.Key_Backtab)
     qtbot.keyClick(view.buttons["start_processing"], Qt.Key_Return)  # Enter presses it
-    assert counter.dossier(dossier.code).status == "in_progress"
+    assert counter.dossiers.dossier(dossier.code).status == "in_progress"
 
 
 def test_reprint_records_an_audited_reprint(qtbot, view, counter, dossier, printer):
@@ -264,7 +264,7 @@ def test_reprint_records_an_audited_reprint(qtbot, view, counter, dossier, print
         assert dialog.print_all()
     assert [title for _pdf, title in printer.jobs] == ["Giấy tiếp nhận hồ sơ và hẹn trả kết quả"]
     assert printer.jobs[0][0] == dialog.papers[0].pdf
-    last = counter.store.actions_for(counter.dossier(dossier.code).id)[-1]
+    last = counter.store.actions_for(counter.dossiers.dossier(dossier.code).id)[-1]
     assert last.kind == "printed" and last.clerk == "lan"
     assert (last.payload["form"], last.payload["copy_kind"], last.payload["template_id"]) == (
         "receipt", "reprint", "giay_tiep_nhan")
@@ -275,7 +275,7 @@ def test_reprint_records_an_audited_reprint(qtbot, view, counter, dossier, print
 def test_supplement_once_then_refused_and_its_slip_opens(view, counter, dossier, warnings):
     view.open_dossier(dossier.code)
     view.do_supplement("Bản sao giấy chứng tử của vợ trước\nGiấy xác nhận nơi cư trú", "Thiếu giấy tờ chứng minh")
-    assert counter.dossier(dossier.code).status == "waiting_supplement"
+    assert counter.dossiers.dossier(dossier.code).status == "waiting_supplement"
     assert view.preview.windowTitle() == "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
     assert "Giấy xác nhận nơi cư trú" in text_of(view.preview.papers[0].pdf)
     assert not view.buttons["supplement"].isEnabled()
@@ -286,7 +286,7 @@ def test_supplement_once_then_refused_and_its_slip_opens(view, counter, dossier,
 def test_withdraw_opens_the_stop_notice(view, counter, dossier):
     view.open_dossier(dossier.code)
     view.do_withdraw("Công dân xin rút hồ sơ để bổ sung sau")
-    assert counter.dossier(dossier.code).status == "withdrawn"
+    assert counter.dossiers.dossier(dossier.code).status == "withdrawn"
     assert view.preview.windowTitle() == "Thông báo dừng giải quyết hồ sơ"
     assert enabled(view) == {"reprint"}
     assert "stop_notice" in view.available_papers()
@@ -294,7 +294,7 @@ def test_withdraw_opens_the_stop_notice(view, counter, dossier):
 
 def test_a_paused_dossier_reads_paused_in_the_list_as_in_its_details(qtbot, view, counter, clock, dossier):
     clock.set(2026, 11, 25, 9, 0)
-    counter.pause_clock(dossier.code, "Chờ kết quả xác minh")
+    counter.dossiers.pause_clock(dossier.code, "Chờ kết quả xác minh")
     clock.set(2026, 12, 1, 9, 0)  # past the old appointment, the clock standing still
     view.refresh()
     for name in ("overdue", "needs_apology"):

@@ -48,7 +48,7 @@ def test_add_an_incident_see_the_deadline_mark_it_reported(qtbot, leader, clock)
         "08:00 23/11/2026", "Tiết lộ nhầm dữ liệu", "08:00 26/11/2026", "Còn 71 giờ để báo cáo"]
     assert dialog.table.item(0, 0).background().color() != OVERDUE
 
-    counter.record_incident(detected_at=clock() - timedelta(hours=80), kind="lost_device",
+    counter.privacy.record_incident(detected_at=clock() - timedelta(hours=80), kind="lost_device",
                             description="Mất máy tính xách tay của bộ phận một cửa")
     dialog.refresh()
     assert "2 sự cố; 2 chưa báo cáo, trong đó 1 đã quá 72 giờ." == dialog.summary.text()
@@ -74,11 +74,11 @@ def test_a_bad_form_says_why_and_records_nothing(qtbot, leader):
     qtbot.addWidget(dialog)
     form = dialog.add()
     form.submit()
-    assert "Phải mô tả sự cố" in form.error.text() and leader.incidents() == []
+    assert "Phải mô tả sự cố" in form.error.text() and leader.privacy.incidents() == []
 
 
 def test_export_writes_the_book(qtbot, leader, clock, tmp_path):
-    leader.record_incident(detected_at=clock() - timedelta(hours=2), kind="other", description="Thử xuất sổ sự cố")
+    leader.privacy.record_incident(detected_at=clock() - timedelta(hours=2), kind="other", description="Thử xuất sổ sự cố")
     dialog = IncidentsDialog(leader)
     qtbot.addWidget(dialog)
     assert dialog.export(tmp_path / "so.xlsx").read_bytes()[:2] == b"PK"

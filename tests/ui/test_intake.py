@@ -108,7 +108,7 @@ def test_missing_papers_lead_to_one_supplement_request(qtbot, intake, counter, p
     assert view.status == "waiting_supplement"
     [slip] = printer.texts()
     assert "Giấy chứng sinh" in slip and view.code in slip
-    assert counter.supplement(view.code).status == "received"
+    assert counter.dossiers.supplement(view.code).status == "received"
 
 
 def test_refusal_prints_the_refusal_slip(qtbot, intake, counter, printer, applicant, no_dialogs):
@@ -139,8 +139,8 @@ def test_a_half_typed_form_is_saved_and_offered_back(qtbot, counter, printer, no
     qtbot.keyClicks(first.procedure_search, "khai sinh")
     qtbot.keyClick(first.procedure_search, Qt.Key_Return)
     type_text(first.form.field_widget("child.full_name"), "Trần Bảo Ngọc")
-    qtbot.waitUntil(lambda: counter.drafts() != [], timeout=3000)
-    [draft] = counter.drafts()
+    qtbot.waitUntil(lambda: counter.dossiers.drafts() != [], timeout=3000)
+    [draft] = counter.dossiers.drafts()
     assert draft["values"]["child.full_name"] == "Trần Bảo Ngọc"
     second = IntakeView(counter, printer=printer, preview=False)  # as after a crash and restart
     qtbot.addWidget(second)
@@ -155,7 +155,7 @@ def test_returning_citizen_birth_in_under_40_percent_of_the_keys(qtbot, intake, 
                                                                   no_dialogs):
     """Key events for a birth registered for a returning citizen, against typing every character
     of every field into the Word template by hand (one more key per field to move on)."""
-    counter.receive("2.000884", applicant)  # the citizen came before
+    counter.dossiers.receive("2.000884", applicant)  # the citizen came before
     intake.show()
     with pytest.warns(DeprecationWarning):
         QApplication.setActiveWindow(intake)  # offscreen has no window manager to activate it

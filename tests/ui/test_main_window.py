@@ -61,7 +61,7 @@ def test_four_screens_by_function_keys_and_the_status_bar(qtbot, window, counter
         qtbot.keyClick(window, Qt.Key_F5)  # F5 again recomputes
     text = window.status_label.text()
     assert "Cán bộ: Trần Thị Lan" in text and "Chờ đồng bộ: 0" in text and "ngoại tuyến" in text
-    counter.receive("1.004873", applicant)
+    counter.dossiers.receive("1.004873", applicant)
     window.intake.changed.emit()
     assert "Chờ đồng bộ: 1" in window.status_label.text()
 
@@ -84,7 +84,7 @@ def test_lock_hides_everything_until_a_clerk_logs_in(qtbot, window, counter, mon
 
 
 def test_drafts_are_offered_back_after_a_restart(qtbot, window, counter, monkeypatch):
-    counter.save_draft("d-1", procedure_code="1.001193", template=("to_khai_khai_sinh", "2024.2"),
+    counter.dossiers.save_draft("d-1", procedure_code="1.001193", template=("to_khai_khai_sinh", "2024.2"),
                        values={"child.full_name": "Trần Bảo Ngọc"})
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     window.offer_drafts()
@@ -129,7 +129,7 @@ def test_actions_pulled_but_not_applicable_are_in_the_status_bar_and_the_attenti
     from desk_app.models.clock import VN_TZ
     from datetime import datetime
 
-    view = counter.receive("1.004873", applicant)
+    view = counter.dossiers.receive("1.004873", applicant)
     Inbox(counter.store.conn).hold({"id": "a1", "dossier_id": view.id, "kind": "transfer_received",
                                     "server_seq": 7}, "Hồ sơ chưa chuyển liên thông.", datetime.now(VN_TZ))
     window.refresh()

@@ -41,7 +41,7 @@ def warnings(monkeypatch):
 
 @pytest.fixture
 def dossier(counter, applicant):
-    return counter.receive("1.004873", applicant)  # marital status: receipt and a declaration
+    return counter.dossiers.receive("1.004873", applicant)  # marital status: receipt and a declaration
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def warnings(monkeypatch):
 
 @pytest.fixture
 def dossier(counter, applicant):
-    return counter.receive("1.004873", applicant)
+    return counter.dossiers.receive("1.004873", applicant)
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_search_results_mask_until_the_clerk_opens_the_record(qtbot, dossiers, c
 
 
 def test_enter_on_a_row_opens_it_and_another_row_closes_it(qtbot, dossiers, counter, dossier, applicant):
-    other = counter.receive("1.004873", dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111",
+    other = counter.dossiers.receive("1.004873", dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111",
                                               phone="0987000111"))
     rows = dossiers.search("0")  # both, by the start of their phones and ID numbers
     assert {r.code for r in rows} == {dossier.code, other.code}
@@ -128,7 +128,7 @@ def test_queue_lists_show_no_id_number_or_phone(dossiers, counter, dossier):
 # -- intake: citizen search results masked, the fill logged --------------------------------------
 
 def test_intake_citizen_results_are_masked_and_the_fill_is_a_logged_view(intake, counter, dossier, applicant):
-    counter.receive("1.004873", dict(applicant, full_name="Nguyễn Văn Đạt", id_number="042090099999",
+    counter.dossiers.receive("1.004873", dict(applicant, full_name="Nguyễn Văn Đạt", id_number="042090099999",
                                      phone="0987654321"))
     intake.choose_procedure("2.000884")
     intake.lookup_citizen("nguyen van")
@@ -273,7 +273,7 @@ def test_locking_closes_the_open_record_and_keeps_the_draft(qtbot, window, count
     window.switch_clerk()
     assert window.dossiers.opened is None
     assert FULL_ID not in window.dossiers.detail_fields["applicant"].text()
-    [draft] = counter.drafts()
+    [draft] = counter.dossiers.drafts()
     assert draft["values"]["person.full_name"] == "Lê Thị Hoa"
 
 

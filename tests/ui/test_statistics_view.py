@@ -30,24 +30,24 @@ def ward(counter, clock):
     received by the admin; two surveys. The report is made on Monday 30/11 at noon."""
     v = {}
     clock.set(2026, 11, 23, 9, 0)
-    v["A"] = counter.receive(COPY, person(1), form_data={"pages": 2, "copies": 1})
-    v["C"] = counter.receive(MARITAL, person(3))
+    v["A"] = counter.dossiers.receive(COPY, person(1), form_data={"pages": 2, "copies": 1})
+    v["C"] = counter.dossiers.receive(MARITAL, person(3))
     counter.login("admin", "quantri123")
-    v["D"] = counter.receive(MARITAL, person(4))
+    v["D"] = counter.dossiers.receive(MARITAL, person(4))
     counter.login("lan", "canbo1234")
     clock.set(2026, 11, 23, 10, 0)
-    counter.mark_result_ready(v["A"].code)
-    v["A"] = counter.return_result(v["A"].code)
+    counter.dossiers.mark_result_ready(v["A"].code)
+    v["A"] = counter.dossiers.return_result(v["A"].code)
     clock.set(2026, 11, 23, 15, 30)
-    v["B"] = counter.receive(COPY, person(2), form_data={"pages": 1, "copies": 3})  # after 15:00
+    v["B"] = counter.dossiers.receive(COPY, person(2), form_data={"pages": 1, "copies": 3})  # after 15:00
     clock.set(2026, 11, 23, 16, 0)
-    counter.mark_result_ready(v["B"].code)
-    v["B"] = counter.return_result(v["B"].code)
+    counter.dossiers.mark_result_ready(v["B"].code)
+    v["B"] = counter.dossiers.return_result(v["B"].code)
     clock.set(2026, 11, 30, 10, 0)
-    counter.mark_result_ready(v["C"].code)
-    v["C"] = counter.return_result(v["C"].code)
-    counter.record_survey(v["A"].code, {"officer_polite": 5, "result_on_time": 4, "access_place": 2})
-    counter.record_survey(v["B"].code, {"officer_polite": 3, "result_on_time": 5}, channel="paper")
+    counter.dossiers.mark_result_ready(v["C"].code)
+    v["C"] = counter.dossiers.return_result(v["C"].code)
+    counter.dossiers.record_survey(v["A"].code, {"officer_polite": 5, "result_on_time": 4, "access_place": 2})
+    counter.dossiers.record_survey(v["B"].code, {"officer_polite": 3, "result_on_time": 5}, channel="paper")
     clock.set(2026, 11, 30, 12, 0)
     assert [v[k].state.timeliness for k in "ABC"] == ["on_time", "early", "late"]
     return v

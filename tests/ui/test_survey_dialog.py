@@ -34,9 +34,9 @@ def warnings(monkeypatch):
 
 @pytest.fixture
 def returned(counter, applicant):
-    view = counter.receive("1.004873", applicant)
-    counter.mark_result_ready(view.code)
-    return counter.return_result(view.code, received_by="Nguyễn Văn Đức")
+    view = counter.dossiers.receive("1.004873", applicant)
+    counter.dossiers.mark_result_ready(view.code)
+    return counter.dossiers.return_result(view.code, received_by="Nguyễn Văn Đức")
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_answers_are_recorded_once_with_their_channel(qtbot, dialog, counter, re
     assert dialog.result() == SurveyDialog.Accepted and not dialog.isVisible()
     assert surveys(counter) == [({"officer_polite": 5, "result_on_time": 4, "access_place": 3, "trips": "1 lần",
                                   "sex": "Nữ"}, "paper")]
-    assert counter.dossier(returned.code).state.surveyed
+    assert counter.dossiers.dossier(returned.code).state.surveyed
 
     # a second survey for the same dossier: refused in Vietnamese, inside the dialog
     again = SurveyDialog(counter, returned.code)
@@ -123,11 +123,11 @@ def test_skip_records_nothing(qtbot, dialog, counter, returned):
     click(qtbot, dialog, "officer_polite", 5)
     qtbot.mouseClick(dialog.skip_button, Qt.LeftButton)
     assert dialog.result() == SurveyDialog.Rejected
-    assert surveys(counter) == [] and not counter.dossier(returned.code).state.surveyed
+    assert surveys(counter) == [] and not counter.dossiers.dossier(returned.code).state.surveyed
 
 
 def test_a_dossier_not_returned_cannot_be_surveyed(qtbot, counter, applicant):
-    open_one = counter.receive("1.004873", applicant)
+    open_one = counter.dossiers.receive("1.004873", applicant)
     d = SurveyDialog(counter, open_one.code)
     qtbot.addWidget(d)
     d.set_answers({"officer_polite": 4})
@@ -146,7 +146,7 @@ def dossiers(qtbot, counter):
 
 
 def test_the_return_dialog_then_the_survey(qtbot, dossiers, counter, applicant, warnings):
-    view = counter.receive("1.004873", applicant)
+    view = counter.dossiers.receive("1.004873", applicant)
     dossiers.open_dossier(view.code)
     dossiers.do_result_ready()
     assert not dossiers.buttons["survey"].isEnabled()  # not returned yet
@@ -158,7 +158,7 @@ def test_the_return_dialog_then_the_survey(qtbot, dossiers, counter, applicant, 
 
     QTimer.singleShot(0, confirm)
     dossiers.buttons["return"].click()
-    assert counter.dossier(view.code).status == "returned" and warnings == []
+    assert counter.dossiers.dossier(view.code).status == "returned" and warnings == []
     survey = dossiers.survey_dialog
     assert survey is not None and survey.isVisible() and survey.isModal()
     assert dossiers.preview is None  # the receipt's preview waits: the citizen answers first

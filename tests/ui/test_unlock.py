@@ -19,7 +19,7 @@ from tests.storage.test_encryption import FAST, NOW, PASSPHRASE, readable
 
 
 def test_unlock_dialog_with_passphrase_then_recovery_key(qtbot, counter, db_path):
-    code = counter.receive("1.004873", APPLICANT).code
+    code = counter.dossiers.receive("1.004873", APPLICANT).code
     counter.close()
     result = encrypt_database(db_path, PASSPHRASE, now=NOW, kdf=FAST, use_keyring=False)
     keys.forget(db_path)
