@@ -128,7 +128,7 @@ def main() -> int:
     results["save: new dossier (receipt)"] = timed(
         lambda a: counter.dossiers.receive("2.000884", a), applicants[: min(len(applicants), 200)])
     size_mb = os.path.getsize(path) / 1e6
-    counts = counter.store.counts()
+    counts = counter.store.checks.counts()
     counter.close()
 
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -95,7 +95,7 @@ def main() -> int:
 
     measure("intake: accept and print receipt + form", accept, rows[:10], app, table)
     window.intake.shutdown()
-    counts = counter.store.counts()
+    counts = counter.store.checks.counts()
     counter.close()
     import resource
 

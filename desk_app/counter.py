@@ -26,6 +26,7 @@ from .models.errors import DomainError, NotLoggedIn, ValidationError
 from .models.forms import TemplateLibrary, load_library, parse_template
 from .models.journal import Action, new_id, verify_chain
 from .models.lifecycle import derive_state
+from .models.settings import default_of
 from .models.statistics import Period, StatisticsTable
 from .models.survey import Survey, load_survey
 from .models.text import clean_text
@@ -76,7 +77,7 @@ class Counter:
         username = validate_username(admin_username)
         password_hash = hash_password(admin_password)
         catalogue = catalogue or load_catalogue()
-        self.store.save_catalogue(catalogue)
+        self.store.reference.save_catalogue(catalogue)
         with self.store.transaction():
             self.store.set_settings({
                 "ward_code": ward_code,
@@ -88,14 +89,15 @@ class Counter:
                 "paper_key": secrets.token_hex(32),  # signs the QR code on every paper
                 **(extra_settings or {}),
             }, in_transaction=True)
-            self.store.add_clerk(username, clean_text(admin_full_name), "admin", password_hash, in_transaction=True)
+            self.store.reference.add_clerk(username, clean_text(admin_full_name), "admin", password_hash, in_transaction=True)
         self._catalogue = catalogue
         self._settings = None
 
-    def setting(self, key: str, default: str | None = None) -> str | None:
+    def setting(self, key: str) -> str | None:
+        """The stored value, else the declared default (models/settings.py)."""
         if self._settings is None:
             self._settings = self.store.settings()
-        return self._settings.get(key, default)
+        return self._settings.get(key, default_of(key))
 
     def settings(self) -> dict[str, str]:
         if self._settings is None:
@@ -138,8 +140,8 @@ class Counter:
     def calendar(self) -> WorkingCalendar:
         if self._calendar is None:
             self._calendar = WorkingCalendar(
-                self.store.holiday_overrides(),
-                saturday_working=self.setting("saturday_working", "0") == "1",
+                self.store.reference.holiday_overrides(),
+                saturday_working=self.setting("saturday_working") == "1",
             )
         return self._calendar
 
@@ -149,12 +151,12 @@ class Counter:
         kept, so a dossier typed with an older version stays printable after an upgrade."""
         if self._templates is None:
             library = load_library(templates_dir())
-            stored = self.store.template_keys()
+            stored = self.store.reference.template_keys()
             new = [(t.id, t.version, t.text) for key, t in library.versions.items() if key not in stored]
             if new:
                 with self.store.transaction():
-                    self.store.add_templates(new, self.now())
-            for row in self.store.stored_templates():
+                    self.store.reference.add_templates(new, self.now())
+            for row in self.store.reference.stored_templates():
                 if (row["template_id"], row["version"]) not in library.versions:
                     library.add(parse_template(row["content"], source=f"{row['template_id']} v{row['version']}"))
             self._templates = library
@@ -163,17 +165,17 @@ class Counter:
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
-            self._catalogue = self.store.load_catalogue() or load_catalogue()
+            self._catalogue = self.store.reference.load_catalogue() or load_catalogue()
         return self._catalogue
 
     # -- clerks -----------------------------------------------------------------------
     def add_clerk(self, username: str, full_name: str, role: str, password: str) -> None:
         self.require_role("manage")
-        self.store.add_clerk(validate_username(username), clean_text(full_name), validate_role(role),
+        self.store.reference.add_clerk(validate_username(username), clean_text(full_name), validate_role(role),
                              hash_password(password))
 
     def login(self, username: str, password: str) -> Clerk:
-        row = self.store.get_clerk((username or "").strip().lower())
+        row = self.store.reference.get_clerk((username or "").strip().lower())
         if not row or not row["active"] or not verify_password(row["password_hash"], password):
             raise LoginFailed()
         self.clerk = Clerk(row["username"], row["full_name"], row["role"], bool(row["active"]))
@@ -268,21 +270,21 @@ class Counter:
     # -- integrity ------------------------------------------------------------------------------
     def check(self) -> list[str]:
         """Integrity of the file, of this device's journal chain, and of the projection."""
-        problems: list[str] = self.store.file_problems()
+        problems: list[str] = self.store.checks.file_problems()
         last_hash = None
         for action in self.store.device_actions(self.device_id):
             last_hash = action.hash
         for p in verify_chain(self.store.device_actions(self.device_id)):
             problems.append(f"Thao tác {p.action_id}: {p.message}")
-        problems += self.store.search_index_problems()
+        problems += self.store.checks.search_index_problems()
         for code in self.store.privacy.purged_problems():
             problems.append(f"Hồ sơ {code}: nội dung nhật ký đã bị xóa mà không có xác nhận hủy dữ liệu của lãnh đạo.")
         if last_hash is not None and last_hash != self.store.chain_head(self.device_id):
             problems.append("Thao tác cuối của nhật ký đã bị xóa hoặc thay thế (không khớp đầu chuỗi).")
-        grouped = groupby(self.store.all_actions_by_dossier(), key=lambda a: a.dossier_id)
+        grouped = groupby(self.store.checks.all_actions_by_dossier(), key=lambda a: a.dossier_id)
         # merge-walk: both sides sorted by dossier id, so memory stays flat
         pending = next(grouped, None)
-        for row in self.store.all_dossier_rows():
+        for row in self.store.checks.all_dossier_rows():
             while pending is not None and pending[0] < row["id"]:
                 problems.append(f"Thao tác của hồ sơ không tồn tại: {pending[0]}.")
                 pending = next(grouped, None)

@@ -64,7 +64,7 @@ class DemoWard:
         self.events: list[_Event] = []
         self.order = 0
         self.people: list[dict[str, Any]] = []
-        self.used_ids = counter.store.known_id_numbers()
+        self.used_ids = counter.store.people.known_id_numbers()
         self.clerks: list[Clerk] = []
         codes = [c for c in PROCEDURE_WEIGHTS if self._has(c)]
         self.procedure_codes, self.procedure_weights = codes, [PROCEDURE_WEIGHTS[c] for c in codes]
@@ -295,10 +295,10 @@ def generate_demo(path: Path | str, *, dossiers: int, seed: int = 1, end: dateti
             for username, full_name, role, password in DEMO_ACCOUNTS[1:]:
                 counter.add_clerk(username, full_name, role, password)
         ward = DemoWard(counter, clock, rng)
-        ward.clerks = [Clerk(r["username"], r["full_name"], r["role"]) for r in counter.store.list_clerks()
+        ward.clerks = [Clerk(r["username"], r["full_name"], r["role"]) for r in counter.store.reference.list_clerks()
                        if r["role"] in ("clerk", "admin")]
         ward.run(dossiers, end, progress)
-        counts = counter.store.counts()
+        counts = counter.store.checks.counts()
     finally:
         counter.close()
     s = ward.stats

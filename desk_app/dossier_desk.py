@@ -281,17 +281,17 @@ class DossierDesk:
                    values: Mapping[str, Any], papers: Iterable[str] = ()) -> None:
         """Saved as the clerk types (debounced by the screen); offered back at the next start."""
         clerk = self.counter.require_role("intake")
-        self.store.save_draft({
+        self.store.people.save_draft({
             "id": draft_id, "clerk": clerk.username, "procedure_code": procedure_code,
             "template_id": template[0] if template else None, "template_version": template[1] if template else None,
             "values": dict(values), "papers": list(papers), "updated_at": self.counter.now().isoformat(),
         })
 
     def drafts(self) -> list[dict[str, Any]]:
-        return self.store.drafts(self.counter.clerk.username if self.counter.clerk else None)
+        return self.store.people.drafts(self.counter.clerk.username if self.counter.clerk else None)
 
     def discard_draft(self, draft_id: str) -> None:
-        self.store.delete_draft(draft_id)
+        self.store.people.delete_draft(draft_id)
 
     def dossier(self, key: str) -> DossierView:
         row = self.store.get_dossier(key)
@@ -308,14 +308,14 @@ class DossierDesk:
 
     def search(self, query: str, limit: int = 50) -> list[DossierRow]:
         """Dossiers by name, CCCD, phone or code; a search by ID number is logged (masked)."""
-        rows = self.store.search_dossiers(query, limit)
+        rows = self.store.search.search_dossiers(query, limit)
         self.counter.privacy._log_id_search(query, "dossiers", len(rows))
         return rows
 
     def queue(self, name: str, limit: int = 500) -> list[DossierRow]:
         """A work queue (models/queues.py), read from the projection (fast on a million dossiers)."""
         now, rule = self.counter.now(), queue_rule(name)
-        rows = self.store.queue_rows(rule.window(now, self.counter.calendar), limit)
+        rows = self.store.lists.queue_rows(rule.window(now, self.counter.calendar), limit)
         return [r for r in rows if rule.admits(r.state, now, self.counter.calendar)]
 
     def flags_of(self, row: DossierRow) -> frozenset[str]:
@@ -347,7 +347,7 @@ class DossierDesk:
         state = apply(DossierState(), action)
         with self.store.transaction():
             code = make_code(ward, counter_no, now.date(), self.store.next_sequence(f"{now:%y%m%d}"))
-            citizen_id = self.store.save_citizen({**person.to_dict(), "id": self.counter.new_id()}, now=now)
+            citizen_id = self.store.people.save_citizen({**person.to_dict(), "id": self.counter.new_id()}, now=now)
             snapshot = {
                 "code": code,
                 "procedure_code": proc.code,

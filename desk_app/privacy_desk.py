@@ -78,14 +78,14 @@ class PrivacyDesk:
         """A known citizen's record (the intake's returning-citizen fill): logged as ``view_record``."""
         if self.counter.clerk is None:
             raise NotLoggedIn()
-        row = self.store.find_citizen(citizen_id=citizen_id)
+        row = self.store.people.find_citizen(citizen_id=citizen_id)
         if row is not None:
             self._log_once("view_record", f"citizen:{row['id']}", {"record": "citizen"})
         return row
 
     def search_citizens(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Known citizens by CCCD, phone or name (intake); a search by ID number is logged (masked)."""
-        rows = self.store.search_citizens(query, limit)
+        rows = self.store.search.search_citizens(query, limit)
         self._log_id_search(query, "citizens", len(rows))
         return rows
 
@@ -177,7 +177,7 @@ class PrivacyDesk:
     def purge_summary(self, purge: Purge | str) -> list[PurgeGroup]:
         """Counts per procedure, as the leader confirms them."""
         purge = self.get_purge(purge) if isinstance(purge, str) else purge
-        counts = self.store.procedure_counts(list(purge.dossier_ids))
+        counts = self.store.lists.procedure_counts(list(purge.dossier_ids))
         out = []
         for code in sorted(counts):
             try:

@@ -209,7 +209,7 @@ def soak(kills: int, seed: int, workdir: Path) -> int:
         result = _run(sys.executable, "-m", "desk_app", "sync", "--db", str(db), "--once", timeout=300)
         counter = Counter.open(db)
         left = counter.store.outbox.count()
-        local = counter.store.counts()["actions"]
+        local = counter.store.checks.counts()["actions"]
         counter.close()
         if left == 0:
             break

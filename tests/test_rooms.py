@@ -33,3 +33,15 @@ def test_no_sql_outside_the_storage_rooms():
                 if SQL.match(text) and re.search(r"\b(FROM|INTO|SET|TABLE|\d)\b|PRAGMA|VACUUM", text):
                     found.append(f"{rel}:{line}: {text[:60]!r}")
     assert found == []
+
+
+def test_no_class_holds_much_more_than_thirty_methods():
+    big = []
+    for folder in ("desk_app", "desk_district"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef):
+                    n = sum(isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef)) for b in node.body)
+                    if n > 32:
+                        big.append(f"{path.relative_to(ROOT)}:{node.name} has {n} methods")
+    assert big == []

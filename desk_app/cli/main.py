@@ -268,7 +268,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     counter = _open_counter(args)
     try:
         problems = counter.check()
-        counts = counter.store.counts()
+        counts = counter.store.checks.counts()
     finally:
         counter.close()
     print(f"{counts['dossiers']} hồ sơ, {counts['actions']} thao tác, {counts['outbox']} chờ đồng bộ.")
@@ -419,7 +419,7 @@ def _act_as(counter, username: str | None) -> None:
     """Headless commands act as a named clerk (default: the first admin), recorded in the journal."""
     from ..models.clerks import Clerk
 
-    rows = counter.store.list_clerks()
+    rows = counter.store.reference.list_clerks()
     row = next((r for r in rows if r["username"] == username), None) if username else \
         next((r for r in rows if r["role"] == "admin" and r["active"]), None)
     if row is None:

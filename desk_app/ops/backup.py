@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..models.errors import DomainError
+from ..models.settings import default_of
 from ..storage import keys
 from ..storage.db import connect, inspect_file, open_copy_target, self_contained
 from ..storage.driver import DatabaseError, Error
@@ -42,13 +43,13 @@ class KeepPolicy:
 
     @classmethod
     def from_settings(cls, settings: dict[str, str]) -> "KeepPolicy":
-        def number(key: str, default: int) -> int:
+        def number(key: str) -> int:
+            default = int(default_of(key) or 1)
             try:
                 return max(1, int(settings.get(key, default)))
             except ValueError:
                 return default
-        return cls(number("backup.keep_daily", 12), number("backup.keep_weekly", 10),
-                   number("backup.keep_monthly", 9))
+        return cls(number("backup.keep_daily"), number("backup.keep_weekly"), number("backup.keep_monthly"))
 
 
 def keep_plan(stamps: Iterable[datetime], policy: KeepPolicy = KeepPolicy()) -> set[datetime]:

@@ -82,7 +82,7 @@ def _checks(report: _Report, db_path: Path) -> None:
                            admin_username="admin", admin_password="tu-kiem-tra-1")
         counter.login("admin", "tu-kiem-tra-1")
         state["counter"] = counter
-        version = counter.store.schema_version()
+        version = counter.store.checks.schema_version()
         if version != SCHEMA_VERSION:
             raise RuntimeError(f"lược đồ {version}, cần {SCHEMA_VERSION}")
         return f"lược đồ {version}, {len(counter.catalogue.procedures)} thủ tục"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..models.clock import vn_now
+from ..models.settings import default_of
 from ..storage.db import connect, last_action_seq, settings_like, write_settings
 from .backup import KeepPolicy, make_backup, thin
 
@@ -52,10 +53,10 @@ class BackupService:
     def is_due(self) -> bool:
         """Changed since the last backup, and that was at least ``backup.every_hours`` ago."""
         settings = self._settings()
-        if int(settings.get("backup.last_seq", "-1")) == self._last_seq():
+        if int(settings.get("backup.last_seq", default_of("backup.last_seq"))) == self._last_seq():
             return False
         last = settings.get("backup.last_at")
-        hours = float(settings.get("backup.every_hours", "3"))
+        hours = float(settings.get("backup.every_hours", default_of("backup.every_hours")))
         return last is None or self.clock() - datetime.fromisoformat(last) >= timedelta(hours=hours)
 
     def run(self, *, force: bool = False) -> Path | None:

@@ -114,7 +114,7 @@ class Papers:
     def _clerk_name(self, username: str | None) -> str:
         if not username:
             return ""
-        row = self.counter.store.get_clerk(username)
+        row = self.counter.store.reference.get_clerk(username)
         return row["full_name"] if row else username
 
     def procedure_context(self, proc: Procedure | None) -> dict[str, Any]:
@@ -280,7 +280,7 @@ class Papers:
         tz = c.now().tzinfo
         names = {p.code: p.name for p in c.catalogue.procedures}
         rows = []
-        for row in c.store.book_entries(datetime.combine(start, time(0, 0), tz),
+        for row in c.store.lists.book_entries(datetime.combine(start, time(0, 0), tz),
                                         datetime.combine(end, time(23, 59, 59), tz)):
             rows.append({
                 "code": row["code"], "procedure": names.get(row["procedure_code"], row["procedure_code"]),

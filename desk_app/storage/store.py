@@ -16,19 +16,21 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 import sqlite_utils
 
-from ..models.calendar import DayOverride
-from ..models.catalogue import Catalogue, parse_catalogue
-from ..models.journal import GENESIS_HASH, Action, canonical_json, new_id, seal
+from ..models.journal import GENESIS_HASH, Action, canonical_json, seal
 from ..models.lifecycle import ALLOWED_FROM, DossierState
-from ..models.queues import Window
-from ..models.text import fold, nfc
+from ..models.text import fold
 from .db import open_database
-from .driver import Connection, DatabaseError
+from .driver import Connection
 from .outbox import Outbox
 from .rows import Rows
 
 if TYPE_CHECKING:
+    from .checks import CheckStore
+    from .lists import ListStore
+    from .people import PeopleStore
     from .privacy import PrivacyStore
+    from .reference import ReferenceStore
+    from .search import SearchStore
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -188,6 +190,36 @@ class Store(Rows):
         return Outbox(self.conn)
 
     @property
+    def reference(self) -> "ReferenceStore":
+        from .reference import ReferenceStore
+
+        return ReferenceStore(self)
+
+    @property
+    def people(self) -> "PeopleStore":
+        from .people import PeopleStore
+
+        return PeopleStore(self.conn)
+
+    @property
+    def checks(self) -> "CheckStore":
+        from .checks import CheckStore
+
+        return CheckStore(self.conn)
+
+    @property
+    def search(self) -> "SearchStore":
+        from .search import SearchStore
+
+        return SearchStore(self.conn)
+
+    @property
+    def lists(self) -> "ListStore":
+        from .lists import ListStore
+
+        return ListStore(self.conn)
+
+    @property
     def privacy(self) -> "PrivacyStore":
         """The access log, retention purges and incidents (storage/privacy.py)."""
         from .privacy import PrivacyStore
@@ -223,113 +255,18 @@ class Store(Rows):
         return self.get_setting("ward_code") is not None
 
     # -- catalogue --------------------------------------------------------------
-    def save_catalogue(self, catalogue: Catalogue) -> None:
-        """Replace the procedure catalogue (the district distributes new versions)."""
-        with self.transaction():
-            for proc in catalogue.procedures:
-                data = proc.to_dict()
-                self.conn.execute(
-                    "INSERT INTO procedures(code, name, domain, catalogue_version, active, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
-                    "domain = excluded.domain, catalogue_version = excluded.catalogue_version, "
-                    "active = excluded.active, data = excluded.data",
-                    (proc.code, proc.name, proc.domain, catalogue.version, int(proc.active), canonical_json(data)),
-                )
-                self.conn.execute("DELETE FROM procedure_components WHERE procedure_code = ?", (proc.code,))
-                for pos, comp in enumerate(proc.components, start=1):
-                    self.conn.execute(
-                        "INSERT INTO procedure_components VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (proc.code, pos, comp.name, comp.paper_kind, comp.count, int(comp.required), comp.note),
-                    )
-            self.set_settings({"catalogue_version": catalogue.version}, in_transaction=True)
 
-    def load_catalogue(self) -> Catalogue | None:
-        rows = list(self.query("SELECT data FROM procedures ORDER BY code"))
-        if not rows:
-            return None
-        return parse_catalogue({
-            "version": self.get_setting("catalogue_version", "local"),
-            "procedures": [json.loads(r["data"]) for r in rows],
-        })
 
     # -- clerks -----------------------------------------------------------------
-    def add_clerk(self, username: str, full_name: str, role: str, password_hash: str, *,
-                  in_transaction: bool = False) -> None:
-        sql = ("INSERT INTO clerks(username, full_name, role, password_hash, active, created_at) "
-               "VALUES (?, ?, ?, ?, 1, ?)")
-        params = (username, full_name, role, password_hash, datetime.now().isoformat(timespec="seconds"))
-        if in_transaction:
-            self.conn.execute(sql, params)
-        else:
-            with self.transaction():
-                self.conn.execute(sql, params)
 
-    def get_clerk(self, username: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM clerks WHERE username = ?", [username])
 
-    def list_clerks(self) -> list[dict[str, Any]]:
-        return list(self.query("SELECT username, full_name, role, active FROM clerks ORDER BY username"))
 
     # -- working-day calendar overrides -----------------------------------------------
-    def holiday_overrides(self) -> list[DayOverride]:
-        return [DayOverride(date.fromisoformat(r["day"]), r["kind"], r["reason"])
-                for r in self.query("SELECT day, kind, reason FROM holiday_overrides ORDER BY day")]
 
-    def set_holiday_override(self, override: DayOverride) -> None:
-        with self.transaction():
-            self.conn.execute(
-                "INSERT INTO holiday_overrides(day, kind, reason) VALUES (?, ?, ?) ON CONFLICT(day) "
-                "DO UPDATE SET kind = excluded.kind, reason = excluded.reason",
-                (override.day.isoformat(), override.kind, override.reason),
-            )
 
     # -- citizens ---------------------------------------------------------------
-    def find_citizen(self, *, id_number: str | None = None, citizen_id: str | None = None) -> dict[str, Any] | None:
-        if citizen_id:
-            row = self._one("SELECT * FROM citizens WHERE id = ?", [citizen_id])
-        elif id_number:
-            row = self._one("SELECT * FROM citizens WHERE id_number = ?", [id_number])
-        else:
-            return None
-        if row:
-            row["data"] = json.loads(row["data"])
-        return row
 
-    def save_citizen(self, citizen: Mapping[str, Any], *, now: datetime) -> str:
-        """Insert or update one person (found again by ID number). Call inside a transaction."""
-        existing = None
-        if citizen.get("id_number"):
-            existing = self._one("SELECT * FROM citizens WHERE id_number = ?", [citizen["id_number"]])
-        if existing is None and citizen.get("id"):
-            existing = self._one("SELECT * FROM citizens WHERE id = ?", [citizen["id"]])
-        columns = ("id_number", "full_name", "birth_date", "sex", "phone", "email", "address")
-        values = {c: citizen.get(c) or None for c in columns}
-        extra = {k: v for k, v in citizen.items() if k not in columns and k != "id" and v not in (None, "")}
-        if existing:
-            merged = {**json.loads(existing["data"]), **extra}
-            # a later visit fills gaps and corrects; an empty field never wipes a known value
-            values = {c: values[c] if values[c] is not None else existing.get(c) for c in columns}
-        text = search_text(values["full_name"], values["id_number"], values["phone"])
-        if existing:
-            self.conn.execute(
-                "UPDATE citizens SET id_number=?, full_name=?, birth_date=?, sex=?, phone=?, email=?, "
-                "address=?, data=?, search_text=?, name_key=?, updated_at=? WHERE id=?",
-                (*[values[c] for c in columns], canonical_json(merged), text, name_key(values["full_name"]),
-                 now.isoformat(), existing["id"]),
-            )
-            return existing["id"]
-        citizen_id = citizen.get("id") or new_id()
-        self.conn.execute(
-            "INSERT INTO citizens(id, id_number, full_name, birth_date, sex, phone, email, address, data, "
-            "search_text, name_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (citizen_id, *[values[c] for c in columns], canonical_json(extra), text, name_key(values["full_name"]),
-             now.isoformat(), now.isoformat()),
-        )
-        return citizen_id
 
-    def search_citizens(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        columns = "c.num, c.id, c.id_number, c.full_name, c.birth_date, c.sex, c.phone, c.address"
-        return self._search("citizens", "citizen_fts", columns, query, limit)
 
     # -- dossiers and their journal ----------------------------------------------------
     def next_sequence(self, day_key: str) -> int:
@@ -478,159 +415,24 @@ class Store(Rows):
                         [key, key.strip().upper(), key.strip()])
         return DossierRow.from_row(row) if row else None
 
-    def transfer_units(self, limit: int = 200) -> list[str]:
-        """The units dossiers were last transferred to, newest first (the clerk's suggestions)."""
-        rows = self.query("SELECT payload FROM actions WHERE kind = 'transferred' ORDER BY seq DESC LIMIT ?", [limit])
-        return [str(json.loads(r["payload"]).get("to_unit", "")) for r in rows]
 
-    def known_id_numbers(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT id_number FROM citizens WHERE id_number IS NOT NULL")}
 
-    def procedure_counts(self, dossier_ids: Sequence[str]) -> dict[str, int]:
-        """How many of these dossiers each procedure has."""
-        counts: dict[str, int] = {}
-        for marks, chunk in _in_chunks(list(dossier_ids)):
-            for code, n in self.conn.execute(f"SELECT procedure_code, count(*) FROM dossiers WHERE id IN ({marks}) "
-                                             "GROUP BY procedure_code", chunk):
-                counts[code] = counts.get(code, 0) + n
-        return counts
 
-    def schema_version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     # -- form templates: every version ever seen, so an old dossier prints as it was typed
-    def template_keys(self) -> set[tuple[str, str]]:
-        return {(r[0], r[1]) for r in self.conn.execute("SELECT template_id, version FROM form_templates")}
 
-    def add_templates(self, templates: Iterable[tuple[str, str, str]], loaded_at: datetime) -> None:
-        """(id, version, content) each; a version already kept is left as it was."""
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO form_templates(template_id, version, content, loaded_at) VALUES (?, ?, ?, ?)",
-            [(tid, version, content, loaded_at.isoformat()) for tid, version, content in templates])
 
-    def stored_templates(self) -> list[dict[str, Any]]:
-        return list(self.query("SELECT template_id, version, content FROM form_templates"))
 
     # -- the check of the whole file (desk-app check)
-    def file_problems(self) -> list[str]:
-        """SQLite's own integrity and foreign-key checks."""
-        problems = [f"integrity_check: {r[0]}" for r in self.conn.execute("PRAGMA integrity_check")]
-        if problems == ["integrity_check: ok"]:
-            problems = []
-        for fk in self.conn.execute("PRAGMA foreign_key_check"):
-            problems.append(f"Khóa ngoại sai ở bảng {fk[0]} (dòng {fk[1]}).")
-        return problems
 
-    def all_actions_by_dossier(self) -> Iterator[Action]:
-        """Every action, by dossier id then journal order (a merge-walk beside all_dossier_rows)."""
-        return (self.action_from_row(r) for r in self.query("SELECT * FROM actions ORDER BY dossier_id, seq"))
 
-    def all_dossier_rows(self) -> Iterator[dict[str, Any]]:
-        """Every dossier's stored row, by id."""
-        return self.query("SELECT * FROM dossiers ORDER BY id")
 
-    def book_entries(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """The tracking book's dossiers: created from ``start`` to ``end``, with the address."""
-        return list(self.query(
-            "SELECT d.code, d.procedure_code, d.applicant_name, d.applicant_phone, d.status, d.received_at, "
-            "d.due_at, d.returned_at, d.transferred, d.created_at, c.address FROM dossiers d "
-            "LEFT JOIN citizens c ON c.id = d.applicant_id WHERE d.created_at BETWEEN ? AND ? "
-            "ORDER BY d.created_at", [start.isoformat(), end.isoformat()]))
 
-    def queue_rows(self, window: "Window", limit: int = 500) -> list[DossierRow]:
-        """Dossiers a work queue may list (models/queues.py narrows them further), by due time."""
-        where = [f"status IN ({','.join('?' * len(window.statuses))})"]
-        params: list[Any] = list(window.statuses)
-        if window.due_from is not None:
-            where.append("due_at >= ?")
-            params.append(window.due_from.isoformat())
-        if window.due_before is not None:
-            where.append("due_at < ?")
-            params.append(window.due_before.isoformat())
-        if window.no_apology:
-            where.append("apologies = 0")
-        if window.clock_running:
-            where.append("paused_at IS NULL")
-        rows = self.query(f"SELECT * FROM dossiers WHERE {' AND '.join(where)} ORDER BY due_at LIMIT ?",
-                          [*params, limit])
-        return [DossierRow.from_row(r) for r in rows]
 
-    def search_dossiers(self, query: str, limit: int = 50) -> list[DossierRow]:
-        """Name without diacritics (prefix), CCCD, phone or code. Never raises on any text."""
-        return [DossierRow.from_row(r) for r in self._search("dossiers", "dossier_fts", "d.*", query, limit)]
 
-    def _search(self, table: str, fts: str, columns: str, query: str, limit: int) -> list[dict[str, Any]]:
-        """Fast paths first, FTS5 for the rest:
-        a dossier code (ours or the official one) by its unique index; a name typed from its
-        start by the name key's index (alphabetical, newest first within a name); then FTS5
-        (any word order, per-word prefixes, CCCD, phone), newest first."""
-        alias = table[0]
-        text = nfc(query or "").strip()
-        if table == "dossiers" and _CODE_LIKE.match(text):
-            upper = text.upper()
-            rows = list(self.query(
-                "SELECT d.* FROM dossiers d WHERE d.code >= ? AND d.code < ? UNION "
-                "SELECT d.* FROM dossiers d WHERE d.official_code >= ? AND d.official_code < ? LIMIT ?",
-                [upper, upper + "\U0010ffff", text, text + "\U0010ffff", limit]))
-            if rows:
-                return rows
-        out: list[dict[str, Any]] = []
-        key = name_key(text)
-        if key and not key[0].isdigit():
-            out = list(self.query(
-                f"SELECT {columns} FROM {table} {alias} WHERE {alias}.name_key >= ? AND {alias}.name_key < ? "
-                f"ORDER BY {alias}.name_key, {alias}.num DESC LIMIT ?", [key, key + "\U0010ffff", limit]))
-        if out:
-            return out  # the name as typed from its start: these are the ones the clerk means
-        # complete words as exact terms (FTS5 reads them lazily, newest first), only the last as a
-        # prefix; when that finds nothing, every word as a prefix ("nguye va du")
-        for match in (fts_query(text, last_only=True), fts_query(text)):
-            if match is None:
-                return []
-            out = list(self.query(
-                f"SELECT {columns} FROM {fts} JOIN {table} {alias} ON {alias}.num = {fts}.rowid "
-                f"WHERE {fts} MATCH ? ORDER BY {fts}.rowid DESC LIMIT ?", [match, limit]))
-            if out:
-                return out
-        return out
 
     # -- drafts -------------------------------------------------------------------------------
-    def save_draft(self, draft: Mapping[str, Any]) -> None:
-        with self.transaction():
-            self.conn.execute(
-                "INSERT INTO drafts(id, clerk, procedure_code, template_id, template_version, values_json, "
-                "papers_json, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "procedure_code = excluded.procedure_code, template_id = excluded.template_id, "
-                "template_version = excluded.template_version, values_json = excluded.values_json, "
-                "papers_json = excluded.papers_json, updated_at = excluded.updated_at",
-                (draft["id"], draft["clerk"], draft.get("procedure_code"), draft.get("template_id"),
-                 draft.get("template_version"), canonical_json(draft.get("values") or {}),
-                 canonical_json(draft.get("papers") or []), draft["updated_at"]),
-            )
 
-    def drafts(self, clerk: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM drafts" + (" WHERE clerk = ?" if clerk else "") + " ORDER BY updated_at DESC"
-        out = []
-        for row in self.query(sql, [clerk] if clerk else []):
-            row["values"] = json.loads(row.pop("values_json"))
-            row["papers"] = json.loads(row.pop("papers_json"))
-            out.append(row)
-        return out
 
-    def delete_draft(self, draft_id: str) -> None:
-        with self.transaction():
-            self.conn.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
 
-    def counts(self) -> dict[str, int]:
-        return {t: self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("dossiers", "actions", "citizens", "outbox", "procedures", "clerks")}
 
-    def search_index_problems(self) -> list[str]:
-        """Where a search index does not match its table exactly (a row missing or twice)."""
-        problems = []
-        for index, table in (("dossier_fts", "hồ sơ"), ("citizen_fts", "công dân")):
-            try:  # FTS5's own check, against the table's rows (rank 1)
-                self.conn.execute(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)")
-            except DatabaseError as exc:
-                problems.append(f"Chỉ mục tìm kiếm {table} không khớp dữ liệu (SQLite: {exc}).")
-        return problems

@@ -24,6 +24,7 @@ from ..models.clock import Clock, vn_now
 from ..models.errors import DomainError
 from ..models.journal import Action
 from ..models.lifecycle import DossierState, apply, derive_state
+from ..models.settings import default_of
 from ..models.text import nfc
 from ..storage.driver import IntegrityError
 from ..storage.inbox import Inbox
@@ -251,7 +252,7 @@ class SyncClient:
             store.privacy.mark_access_synced([e["id"] for e in entries], self.clock())
 
     def _pull(self, store: Store, http: httpx.Client, report: SyncReport) -> None:
-        after = int(store.get_setting("pull_after_seq", "0") or 0)
+        after = int(store.get_setting("pull_after_seq", default_of("pull_after_seq")) or 0)
         own = store.get_setting("device_id")
         while True:
             try:
@@ -291,12 +292,12 @@ class SyncClient:
             return
         try:
             if data.get("catalogue"):
-                store.save_catalogue(parse_catalogue(data["catalogue"]))
+                store.reference.save_catalogue(parse_catalogue(data["catalogue"]))
             with store.transaction():
-                store.add_templates([(t["id"], t["version"], t["content"]) for t in data.get("templates") or []],
+                store.reference.add_templates([(t["id"], t["version"], t["content"]) for t in data.get("templates") or []],
                                     vn_now())
             for o in data.get("holiday_overrides") or []:
-                store.set_holiday_override(DayOverride(date.fromisoformat(o["day"]), o["kind"], o["reason"]))
+                store.reference.set_holiday_override(DayOverride(date.fromisoformat(o["day"]), o["kind"], o["reason"]))
             store.set_settings({"reference_version": data["version"]})
             report.reference_updated = True
         except (DomainError, KeyError, ValueError) as exc:

@@ -48,7 +48,7 @@ class AccessLogDialog(QDialog):
         self.setWindowTitle("Nhật ký truy cập dữ liệu cá nhân")
         self.setObjectName("access_log")
         self.resize(1100, 640)
-        self._names = {c["username"]: c["full_name"] for c in counter.store.list_clerks()}
+        self._names = {c["username"]: c["full_name"] for c in counter.store.reference.list_clerks()}
         self._names[CLI_ACTOR] = "Dòng lệnh (không đăng nhập)"
 
         today = counter.now().date()
@@ -168,7 +168,7 @@ class AccessLogDialog(QDialog):
         if entry["kind"] == "search_id":
             return f"Số định danh {subject}"
         if subject.startswith("citizen:"):
-            row = self.counter.store.find_citizen(citizen_id=subject.split(":", 1)[1])
+            row = self.counter.store.people.find_citizen(citizen_id=subject.split(":", 1)[1])
             return f"Công dân {row['full_name']}" if row else "Công dân (đã xóa)"
         if entry["kind"] == "export":
             return f"Tệp {subject}"

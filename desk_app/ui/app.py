@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..counter import Counter
+from ..models.settings import default_of
 from ..models.errors import DomainError
 from ..models.lifecycle import ACTION_LABELS
 from ..printing.fonts import register_fonts
@@ -76,7 +77,7 @@ class MainWindow(QMainWindow):
     """Tiếp nhận (F2), Hồ sơ (F3), Danh mục TTHC (F4), Thống kê (F5); the status bar always shows the clerk,
     what waits to sync and the last sync."""
 
-    IDLE_MINUTES_DEFAULT = 10
+    IDLE_MINUTES_DEFAULT = int(default_of("idle_lock_minutes") or 0)
 
     def __init__(self, counter: Counter, *, printer=None, preview: bool = True) -> None:
         super().__init__()
@@ -131,7 +132,7 @@ class MainWindow(QMainWindow):
         self.refresh()
         self._status_timer = QTimer(self, interval=30_000, timeout=self.refresh)
         self._status_timer.start()
-        minutes = int(counter.setting("idle_lock_minutes", str(self.IDLE_MINUTES_DEFAULT)) or 0)
+        minutes = int(counter.setting("idle_lock_minutes") or 0)
         self.idle = QTimer(self, singleShot=True, interval=max(1, minutes) * 60_000, timeout=self.lock)
         if minutes > 0:
             QApplication.instance().installEventFilter(self)
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
         if not self.counter.setting("device_token") or self.counter.store.path is None:
             return
         self.scheduler = SyncScheduler(self.counter.store.path, on_report=self.sync_bridge.report.emit,
-                                       end_of_day=self.counter.setting("sync_end_of_day", "17:15"))
+                                       end_of_day=self.counter.setting("sync_end_of_day"))
         self.scheduler.start()
 
     def sync_now(self) -> None:

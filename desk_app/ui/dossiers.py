@@ -247,6 +247,46 @@ class InputDialog(QDialog):
             self.accept()
 
 
+def caption(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+def action_detail(a: Action) -> str:
+    p = a.payload
+    if a.kind in ("received", "supplemented") and p.get("due_at"):
+        return f"hẹn trả {fmt_dt(datetime.fromisoformat(p['due_at']))}"
+    if a.kind == "transferred":
+        return p.get("to_unit", "")
+    if a.kind == "transfer_received":
+        return p.get("unit", "")
+    if a.kind == "transfer_returned":
+        return f"từ {p['from_unit']}" if p.get("from_unit") else ""
+    if a.kind == "citizen_notified":
+        return p.get("channel", "")
+    if a.kind == "returned":
+        return f"người nhận {p['received_by']}" if p.get("received_by") else ""
+    if a.kind == "apology_issued":
+        new = fmt_dt(datetime.fromisoformat(p["new_due_at"])) if p.get("new_due_at") else ""
+        return f"hẹn mới {new}; {p.get('reason', '')}"
+    if a.kind in ("withdrawn", "refused"):
+        return p.get("reason", "")
+    if a.kind == "supplement_requested":
+        return "; ".join(p.get("items", []))
+    if a.kind == "printed":
+        label = PAPER_LABELS.get(p.get("form", ""), p.get("form", ""))
+        return label + (" (bản in lại)" if p.get("copy_kind") == "reprint" else "")
+    if a.kind == "official_code_assigned":
+        return p.get("official_code", "")
+    if a.kind == "survey_recorded":
+        return CHANNELS.get(p.get("channel", ""), "")
+    if a.kind == "note":
+        return p.get("text", "")
+    return p.get("note", "") or ""
+
+
 class DossiersView(QWidget):
     """Queues with counts, search, the list, and the selected dossier with its actions."""
 
@@ -254,6 +294,8 @@ class DossiersView(QWidget):
 
     def __init__(self, counter: Counter, *, printer: PrinterBackend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.dialogs = DossierDialogs(self)  # ask_*: the questions before an action
+        self.printing = DossierPrinting(self)  # the dossier's papers: preview, print, reprint
         self.counter = counter
         self.printer = printer
         self.papers = Papers(counter)
@@ -294,7 +336,7 @@ class DossiersView(QWidget):
         queue_box = QWidget()
         ql = QVBoxLayout(queue_box)
         ql.setContentsMargins(0, 0, 0, 0)
-        ql.addWidget(self._caption("Việc cần làm"))
+        ql.addWidget(caption("Việc cần làm"))
         ql.addWidget(self.queues)
 
         # -- list
@@ -359,11 +401,11 @@ class DossiersView(QWidget):
         grid = QGridLayout()
         grid.setSpacing(6)
         handlers = {
-            "start_processing": self.do_start_processing, "transfer": self.ask_transfer,
-            "transfer_returned": self.ask_transfer_returned, "result_ready": self.do_result_ready,
-            "notify": self.ask_notify, "return": self.ask_return, "apology": self.ask_apology,
-            "withdraw": self.ask_withdraw, "supplement": self.ask_supplement, "reprint": self.ask_reprint,
-            "survey": self.ask_survey,
+            "start_processing": self.do_start_processing, "transfer": self.dialogs.ask_transfer,
+            "transfer_returned": self.dialogs.ask_transfer_returned, "result_ready": self.do_result_ready,
+            "notify": self.dialogs.ask_notify, "return": self.dialogs.ask_return, "apology": self.dialogs.ask_apology,
+            "withdraw": self.dialogs.ask_withdraw, "supplement": self.dialogs.ask_supplement, "reprint": self.dialogs.ask_reprint,
+            "survey": self.dialogs.ask_survey,
         }
         for i, action in enumerate(ACTIONS):
             button = QPushButton(action.label)
@@ -401,7 +443,7 @@ class DossiersView(QWidget):
         left.addStretch(1)
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
-        right.addWidget(self._caption("Nhật ký xử lý"))
+        right.addWidget(caption("Nhật ký xử lý"))
         right.addWidget(self.journal, 1)
         dl = QHBoxLayout(details)
         dl.setContentsMargins(0, 4, 0, 0)
@@ -443,13 +485,6 @@ class DossiersView(QWidget):
         self.queues.blockSignals(False)
         self.refresh()
 
-    @staticmethod
-    def _caption(text: str) -> QLabel:
-        label = QLabel(text)
-        font = label.font()
-        font.setBold(True)
-        label.setFont(font)
-        return label
 
     # -- reading ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -590,7 +625,7 @@ class DossiersView(QWidget):
         self.journal.setRowCount(len(actions))
         for i, a in enumerate(actions):
             what = ACTION_LABELS.get(a.kind, a.kind)
-            detail = self._action_detail(a)
+            detail = action_detail(a)
             cells = (fmt_dt(a.at), f"{what}: {detail}" if detail else what, names.get(a.clerk, a.clerk))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -608,7 +643,7 @@ class DossiersView(QWidget):
                 button.setToolTip("")
                 continue
             if action.kind is None:
-                forms = self.available_papers()
+                forms = self.printing.available_papers()
                 button.setEnabled(bool(forms))
                 button.setToolTip("" if forms else "Hồ sơ này chưa có giấy tờ nào để in.")
                 continue
@@ -623,41 +658,9 @@ class DossiersView(QWidget):
 
     def _clerks(self) -> dict[str, str]:
         if self._clerk_names is None:
-            self._clerk_names = {c["username"]: c["full_name"] for c in self.counter.store.list_clerks()}
+            self._clerk_names = {c["username"]: c["full_name"] for c in self.counter.store.reference.list_clerks()}
         return self._clerk_names
 
-    @staticmethod
-    def _action_detail(a: Action) -> str:
-        p = a.payload
-        if a.kind in ("received", "supplemented") and p.get("due_at"):
-            return f"hẹn trả {fmt_dt(datetime.fromisoformat(p['due_at']))}"
-        if a.kind == "transferred":
-            return p.get("to_unit", "")
-        if a.kind == "transfer_received":
-            return p.get("unit", "")
-        if a.kind == "transfer_returned":
-            return f"từ {p['from_unit']}" if p.get("from_unit") else ""
-        if a.kind == "citizen_notified":
-            return p.get("channel", "")
-        if a.kind == "returned":
-            return f"người nhận {p['received_by']}" if p.get("received_by") else ""
-        if a.kind == "apology_issued":
-            new = fmt_dt(datetime.fromisoformat(p["new_due_at"])) if p.get("new_due_at") else ""
-            return f"hẹn mới {new}; {p.get('reason', '')}"
-        if a.kind in ("withdrawn", "refused"):
-            return p.get("reason", "")
-        if a.kind == "supplement_requested":
-            return "; ".join(p.get("items", []))
-        if a.kind == "printed":
-            label = PAPER_LABELS.get(p.get("form", ""), p.get("form", ""))
-            return label + (" (bản in lại)" if p.get("copy_kind") == "reprint" else "")
-        if a.kind == "official_code_assigned":
-            return p.get("official_code", "")
-        if a.kind == "survey_recorded":
-            return CHANNELS.get(p.get("channel", ""), "")
-        if a.kind == "note":
-            return p.get("text", "")
-        return p.get("note", "") or ""
 
     # -- events -------------------------------------------------------------------------------
     def _queue_chosen(self, item: QListWidgetItem | None, _previous=None) -> None:
@@ -744,7 +747,7 @@ class DossiersView(QWidget):
         view = self._run(lambda k: self.counter.dossiers.return_result(k, received_by=received_by, note=note), code)
         if view is None:
             return None
-        then = (lambda: self.preview_papers([print_form], code=view.code)) if print_form else None
+        then = (lambda: self.printing.preview_papers([print_form], code=view.code)) if print_form else None
         if not (survey and self.offer_survey(view.code, then=then)) and then:
             then()
         return view
@@ -784,13 +787,13 @@ class DossiersView(QWidget):
             return None
         view = self._run(lambda k: self.counter.dossiers.issue_apology(k, reason, day, channel=channel), code)
         if view is not None:
-            self.preview_papers(["apology"], code=view.code)
+            self.printing.preview_papers(["apology"], code=view.code)
         return view
 
     def do_withdraw(self, reason: str, code: str | None = None) -> DossierView | None:
         view = self._run(lambda k: self.counter.dossiers.withdraw(k, reason), code)
         if view is not None:
-            self.preview_papers(["stop_notice"], code=view.code)
+            self.printing.preview_papers(["stop_notice"], code=view.code)
         return view
 
     def do_supplement(self, items: Iterable[str] | str, reason: str, contact: str = "",
@@ -800,20 +803,143 @@ class DossiersView(QWidget):
         items = list(items)
         view = self._run(lambda k: self.counter.dossiers.request_supplement(items, reason, dossier=k, contact=contact), code)
         if view is not None:
-            self.preview_papers(["supplement"], code=view.code)
+            self.printing.preview_papers(["supplement"], code=view.code)
         return view
+
+
+    # -- papers -------------------------------------------------------------------------------
+
+
+
+
+    # -- dialogs: collect input, then the methods above -------------------------------------------
+
+
+class DossierDialogs:
+    """The dialogs that collect what an action needs (a unit, a reason, a new date), then hand it
+    to the view's ``do_*`` operations: the questions apart from the screen's layout and lists."""
+
+    def __init__(self, view: DossiersView) -> None:
+        self.view = view
+
+    def ask_transfer(self) -> None:
+        d = InputDialog(self._title("Chuyển liên thông"), "Hồ sơ được chuyển cho cơ quan khác giải quyết.", self.view)
+        d.add_choice("to_unit", "Cơ quan nhận:", [(u, u) for u in self._used_units()], editable=True)
+        d.fields["to_unit"].setCurrentText("")
+        d.add_line("note", "Ghi chú:")
+        self._ask(d, lambda v: self.view.do_transfer(v["to_unit"], v["note"]))
+
+    def ask_transfer_returned(self) -> None:
+        unit = next((a.payload.get("to_unit", "") for a in reversed(self.view.current_actions)
+                     if a.kind == "transferred"), "")
+        d = InputDialog(self._title("Nhận lại kết quả liên thông"), "Kết quả giải quyết đã về bộ phận một cửa.", self.view)
+        d.add_line("from_unit", "Nhận từ cơ quan:", unit)
+        d.add_line("note", "Ghi chú:")
+        self._ask(d, lambda v: self.view.do_transfer_returned(v["from_unit"], v["note"]))
+
+    def ask_notify(self) -> None:
+        d = InputDialog(self._title("Báo công dân đến nhận kết quả"), "", self.view)
+        d.add_choice("channel", "Cách báo:", [(c, c) for c in NOTIFY_CHANNELS], editable=True)
+        d.add_line("note", "Ghi chú:")
+        self._ask(d, lambda v: self.view.do_notify(v["channel"], v["note"]))
+
+    def ask_return(self) -> None:
+        name = self.view.current.row.applicant_name if self.view.current else ""
+        d = InputDialog(self._title("Trả kết quả"), "", self.view)
+        d.add_line("received_by", "Người nhận:", name)
+        d.add_line("note", "Ghi chú:")
+        choices = [("Không in", None)] + [(self.view.printing.paper_label(f), f) for f in self.view.printing.available_papers()]
+        d.add_choice("print_form", "In kèm:", choices)
+        self._ask(d, lambda v: self.view.do_return(v["received_by"], v["note"], print_form=v["print_form"], survey=True))
+
+    def ask_survey(self) -> None:
+        self.view.offer_survey()
+
+    def ask_apology(self) -> None:
+        suggestion = ""
+        if self.view.current is not None:
+            today = self.view.counter.now().date()
+            due = self.view.current.state.due_at.date() if self.view.current.state.due_at else today
+            suggestion = format_date(self.view.counter.calendar.next_working_day(max(today, due)))
+        d = InputDialog(self._title("Xin lỗi và hẹn lại ngày trả"),
+                        "Chỉ được hẹn lại một lần. Phiếu xin lỗi ghi rõ lý do và ngày hẹn mới.", self.view,
+                        ok_text="Ghi và xem phiếu")
+        d.add_text("reason", "Lý do chậm:")
+        d.add_line("new_date", "Ngày hẹn mới:", suggestion, "dd/mm/yyyy")
+        d.add_choice("channel", "Gửi phiếu qua:", [(c, c) for c in APOLOGY_CHANNELS], editable=True)
+        self._ask(d, lambda v: self.view.do_apology(v["reason"], v["new_date"], v["channel"]))
+
+    def ask_withdraw(self) -> None:
+        d = InputDialog(self._title("Dừng giải quyết hồ sơ"),
+                        "Công dân yêu cầu dừng khi hồ sơ chưa có kết quả. Sau đó in thông báo dừng giải quyết.",
+                        self.view, ok_text="Ghi và xem thông báo")
+        d.add_text("reason", "Lý do:")
+        self._ask(d, lambda v: self.view.do_withdraw(v["reason"]))
+
+    def ask_supplement(self) -> None:
+        d = InputDialog(self._title("Yêu cầu bổ sung hồ sơ"),
+                        "Chỉ yêu cầu bổ sung MỘT lần: ghi đủ tất cả nội dung cần bổ sung, mỗi dòng một nội dung.",
+                        self.view, ok_text="Ghi và xem phiếu")
+        d.add_text("items", "Nội dung cần bổ sung:")
+        d.add_line("reason", "Lý do:")
+        d.add_line("contact", "Liên hệ:")
+        self._ask(d, lambda v: self.view.do_supplement(v["items"], v["reason"], v["contact"]))
+
+    def ask_reprint(self) -> None:
+        forms = self.view.printing.available_papers()
+        d = InputDialog(self._title("In lại giấy tờ"), "Chọn các giấy tờ cần in (lượt in được ghi vào nhật ký).",
+                        self.view, ok_text="Xem trước")
+        chooser = QListWidget()
+        chooser.setObjectName("forms")
+        for i, form in enumerate(forms):
+            item = QListWidgetItem(self.view.printing.paper_label(form))
+            item.setData(Qt.UserRole, form)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if i == 0 else Qt.Unchecked)
+            chooser.addItem(item)
+        chooser.setFixedHeight(min(8, max(2, len(forms))) * (self.view.fontMetrics().height() + 10))
+        d.form.addRow(chooser)
+
+        def chosen(_values: dict[str, Any]) -> object:
+            picked = [chooser.item(i).data(Qt.UserRole) for i in range(chooser.count())
+                      if chooser.item(i).checkState() == Qt.Checked]
+            return self.view.printing.do_reprint(picked)
+
+        self._ask(d, chosen)
+
+    def _ask(self, dialog: InputDialog, submit: Callable[[dict[str, Any]], object]) -> object:
+        dialog.submit = submit
+        dialog.exec()
+        return dialog.result_value
+
+    def _title(self, what: str) -> str:
+        return f"{what} — hồ sơ {self.view.current.code}" if self.view.current else what
+
+    def _used_units(self) -> list[str]:
+        try:
+            units = self.view.counter.store.lists.transfer_units()
+        except Exception:  # noqa: BLE001 - suggestions only
+            return []
+        return list(dict.fromkeys(u for u in units if u))[:15]
+
+
+class DossierPrinting:
+    """The papers of the dossier on screen: which exist, what the clerk calls them, the preview
+    and the print (recorded once each)."""
+
+    def __init__(self, view: DossiersView) -> None:
+        self.view = view
 
     def do_reprint(self, forms: Iterable[str], code: str | None = None) -> PdfPreviewDialog | None:
         return self.preview_papers(list(forms), code=code)
 
-    # -- papers -------------------------------------------------------------------------------
     def available_papers(self, view: DossierView | None = None, actions: list[Action] | None = None) -> list[str]:
         """The papers this dossier has (what Papers would agree to print)."""
-        view = view or self.current
+        view = view or self.view.current
         if view is None:
             return []
-        actions = actions if actions is not None else (self.current_actions if view is self.current
-                                                       else self.counter.store.actions_for(view.id))
+        actions = actions if actions is not None else (self.view.current_actions if view is self.view.current
+                                                       else self.view.counter.store.actions_for(view.id))
         return available_papers(
             received=view.state.received_at is not None or view.status == "returned",
             has_declaration=bool(view.row.template_id or (view.procedure and view.procedure.declaration_template)),
@@ -821,10 +947,10 @@ class DossiersView(QWidget):
 
     def paper_label(self, form: str, view: DossierView | None = None) -> str:
         """What the clerk calls the paper; a declaration by its own title ("Tờ khai đăng ký khai sinh")."""
-        view = view or self.current
+        view = view or self.view.current
         if form == "declaration" and view is not None:
             try:
-                title = " ".join(self.papers.template_for(view, form).title.split())
+                title = " ".join(self.view.papers.template_for(view, form).title.split())
             except DomainError:
                 return PAPER_LABELS[form]
             return title[:1].upper() + title[1:].lower() if title.isupper() else title
@@ -832,134 +958,33 @@ class DossiersView(QWidget):
 
     def render_paper(self, code: str, form: str) -> Paper:
         """The paper for the preview (not journaled); marked "Bản in lại" when it was printed before."""
-        return self.papers.dossier_paper(code, form, record=False)
+        return self.view.papers.dossier_paper(code, form, record=False)
 
     def preview_papers(self, forms: list[str], code: str | None = None) -> PdfPreviewDialog | None:
         """Open the preview of ``forms`` (window-modal, not blocking); printing records each paper."""
         try:
-            key = self._code(code)
+            key = self.view._code(code)
             if not forms:
                 raise DomainError("Chưa chọn giấy tờ nào để in.", code="nothing_to_print")
             rendered = [(form, self.render_paper(key, form)) for form in forms]
         except DomainError as exc:
-            self.warn(exc)
+            self.view.warn(exc)
             return None
         form_of = {id(paper): form for form, paper in rendered}
 
         def record(paper: Paper) -> None:
-            self.counter.dossiers.record_print(key, form_of[id(paper)], template_id=paper.template.id,
+            self.view.counter.dossiers.record_print(key, form_of[id(paper)], template_id=paper.template.id,
                                       template_version=paper.template.version)
-            self.refresh()
-            self.changed.emit()
+            self.view.refresh()
+            self.view.changed.emit()
 
-        if self.preview is not None:
-            self.preview.close()
+        if self.view.preview is not None:
+            self.view.preview.close()
         def saved(paper: Paper, path) -> None:
-            self.counter.privacy.log_export("paper", path, detail={"dossier": key, "form": form_of[id(paper)]})
+            self.view.counter.privacy.log_export("paper", path, detail={"dossier": key, "form": form_of[id(paper)]})
 
-        self.preview = PdfPreviewDialog([p for _f, p in rendered], self.printer, self, on_print=record,
+        self.view.preview = PdfPreviewDialog([p for _f, p in rendered], self.view.printer, self.view, on_print=record,
                                         on_save=saved)
-        self.preview.resize(860, max(600, min(1000, (self.window().height() or 900) - 40)))
-        self.preview.open()
-        return self.preview
-
-    # -- dialogs: collect input, then the methods above -------------------------------------------
-    def _ask(self, dialog: InputDialog, submit: Callable[[dict[str, Any]], object]) -> object:
-        dialog.submit = submit
-        dialog.exec()
-        return dialog.result_value
-
-    def _title(self, what: str) -> str:
-        return f"{what} — hồ sơ {self.current.code}" if self.current else what
-
-    def _used_units(self) -> list[str]:
-        try:
-            units = self.counter.store.transfer_units()
-        except Exception:  # noqa: BLE001 - suggestions only
-            return []
-        return list(dict.fromkeys(u for u in units if u))[:15]
-
-    def ask_transfer(self) -> None:
-        d = InputDialog(self._title("Chuyển liên thông"), "Hồ sơ được chuyển cho cơ quan khác giải quyết.", self)
-        d.add_choice("to_unit", "Cơ quan nhận:", [(u, u) for u in self._used_units()], editable=True)
-        d.fields["to_unit"].setCurrentText("")
-        d.add_line("note", "Ghi chú:")
-        self._ask(d, lambda v: self.do_transfer(v["to_unit"], v["note"]))
-
-    def ask_transfer_returned(self) -> None:
-        unit = next((a.payload.get("to_unit", "") for a in reversed(self.current_actions)
-                     if a.kind == "transferred"), "")
-        d = InputDialog(self._title("Nhận lại kết quả liên thông"), "Kết quả giải quyết đã về bộ phận một cửa.", self)
-        d.add_line("from_unit", "Nhận từ cơ quan:", unit)
-        d.add_line("note", "Ghi chú:")
-        self._ask(d, lambda v: self.do_transfer_returned(v["from_unit"], v["note"]))
-
-    def ask_notify(self) -> None:
-        d = InputDialog(self._title("Báo công dân đến nhận kết quả"), "", self)
-        d.add_choice("channel", "Cách báo:", [(c, c) for c in NOTIFY_CHANNELS], editable=True)
-        d.add_line("note", "Ghi chú:")
-        self._ask(d, lambda v: self.do_notify(v["channel"], v["note"]))
-
-    def ask_return(self) -> None:
-        name = self.current.row.applicant_name if self.current else ""
-        d = InputDialog(self._title("Trả kết quả"), "", self)
-        d.add_line("received_by", "Người nhận:", name)
-        d.add_line("note", "Ghi chú:")
-        choices = [("Không in", None)] + [(self.paper_label(f), f) for f in self.available_papers()]
-        d.add_choice("print_form", "In kèm:", choices)
-        self._ask(d, lambda v: self.do_return(v["received_by"], v["note"], print_form=v["print_form"], survey=True))
-
-    def ask_survey(self) -> None:
-        self.offer_survey()
-
-    def ask_apology(self) -> None:
-        suggestion = ""
-        if self.current is not None:
-            today = self.counter.now().date()
-            due = self.current.state.due_at.date() if self.current.state.due_at else today
-            suggestion = format_date(self.counter.calendar.next_working_day(max(today, due)))
-        d = InputDialog(self._title("Xin lỗi và hẹn lại ngày trả"),
-                        "Chỉ được hẹn lại một lần. Phiếu xin lỗi ghi rõ lý do và ngày hẹn mới.", self,
-                        ok_text="Ghi và xem phiếu")
-        d.add_text("reason", "Lý do chậm:")
-        d.add_line("new_date", "Ngày hẹn mới:", suggestion, "dd/mm/yyyy")
-        d.add_choice("channel", "Gửi phiếu qua:", [(c, c) for c in APOLOGY_CHANNELS], editable=True)
-        self._ask(d, lambda v: self.do_apology(v["reason"], v["new_date"], v["channel"]))
-
-    def ask_withdraw(self) -> None:
-        d = InputDialog(self._title("Dừng giải quyết hồ sơ"),
-                        "Công dân yêu cầu dừng khi hồ sơ chưa có kết quả. Sau đó in thông báo dừng giải quyết.",
-                        self, ok_text="Ghi và xem thông báo")
-        d.add_text("reason", "Lý do:")
-        self._ask(d, lambda v: self.do_withdraw(v["reason"]))
-
-    def ask_supplement(self) -> None:
-        d = InputDialog(self._title("Yêu cầu bổ sung hồ sơ"),
-                        "Chỉ yêu cầu bổ sung MỘT lần: ghi đủ tất cả nội dung cần bổ sung, mỗi dòng một nội dung.",
-                        self, ok_text="Ghi và xem phiếu")
-        d.add_text("items", "Nội dung cần bổ sung:")
-        d.add_line("reason", "Lý do:")
-        d.add_line("contact", "Liên hệ:")
-        self._ask(d, lambda v: self.do_supplement(v["items"], v["reason"], v["contact"]))
-
-    def ask_reprint(self) -> None:
-        forms = self.available_papers()
-        d = InputDialog(self._title("In lại giấy tờ"), "Chọn các giấy tờ cần in (lượt in được ghi vào nhật ký).",
-                        self, ok_text="Xem trước")
-        chooser = QListWidget()
-        chooser.setObjectName("forms")
-        for i, form in enumerate(forms):
-            item = QListWidgetItem(self.paper_label(form))
-            item.setData(Qt.UserRole, form)
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(Qt.Checked if i == 0 else Qt.Unchecked)
-            chooser.addItem(item)
-        chooser.setFixedHeight(min(8, max(2, len(forms))) * (self.fontMetrics().height() + 10))
-        d.form.addRow(chooser)
-
-        def chosen(_values: dict[str, Any]) -> object:
-            picked = [chooser.item(i).data(Qt.UserRole) for i in range(chooser.count())
-                      if chooser.item(i).checkState() == Qt.Checked]
-            return self.do_reprint(picked)
-
-        self._ask(d, chosen)
+        self.view.preview.resize(860, max(600, min(1000, (self.view.window().height() or 900) - 40)))
+        self.view.preview.open()
+        return self.view.preview

@@ -72,7 +72,7 @@ class RetentionDialog(QDialog):
     def _name(self, username: str | None) -> str:
         if username == SYSTEM_ACTOR:
             return "dòng lệnh"
-        row = self.counter.store.get_clerk(username or "")
+        row = self.counter.store.reference.get_clerk(username or "")
         return row["full_name"] if row else (username or "")
 
     def show_purge(self, purge: Purge | None, note: str = "") -> None:

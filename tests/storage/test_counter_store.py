@@ -55,10 +55,10 @@ def test_after_three_pm_same_day_procedure_is_due_next_working_day(counter, cloc
 def test_returning_citizen_is_found_by_cccd_and_not_typed_twice(counter, applicant):
     counter.dossiers.receive(BIRTH, applicant)
     counter.dossiers.receive(SIGNATURE, {"full_name": "Nguyễn Văn Đức", "id_number": "042090012345"})
-    assert counter.store.counts()["citizens"] == 1
-    known = counter.store.find_citizen(id_number="042090012345")
+    assert counter.store.checks.counts()["citizens"] == 1
+    known = counter.store.people.find_citizen(id_number="042090012345")
     assert known["phone"] == "0912345678" and known["address"].startswith("Số 12")
-    assert [c["full_name"] for c in counter.store.search_citizens("nguyen van duc")] == ["Nguyễn Văn Đức"]
+    assert [c["full_name"] for c in counter.store.search.search_citizens("nguyen van duc")] == ["Nguyễn Văn Đức"]
 
 
 def test_id_number_disagreeing_with_birth_year_is_a_warning(counter, applicant):
@@ -75,7 +75,7 @@ def test_bad_input_is_refused_in_vietnamese_and_nothing_is_saved(counter, applic
     with pytest.raises(DomainError) as err:
         counter.dossiers.receive("9.999999", applicant)
     assert "Không tìm thấy thủ tục" in err.value.message
-    assert counter.store.counts()["dossiers"] == 0
+    assert counter.store.checks.counts()["dossiers"] == 0
 
 
 def test_incomplete_papers_point_to_the_one_supplement_request(counter, applicant):
@@ -166,7 +166,7 @@ def test_search_by_name_without_diacritics_cccd_phone_and_code(counter, applican
 @given(st.text())
 def test_search_never_raises_on_any_text(counter, query):
     counter.dossiers.search(query)
-    counter.store.search_citizens(query)
+    counter.store.search.search_citizens(query)
 
 
 def test_login_roles_and_no_anonymous_actions(counter, applicant):
@@ -185,7 +185,7 @@ def test_a_failure_inside_the_transaction_leaves_nothing_half_saved(counter, app
         "CREATE TRIGGER boom BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     with pytest.raises(driver.DatabaseError):
         counter.dossiers.receive(BIRTH, applicant)
-    counts = counter.store.counts()
+    counts = counter.store.checks.counts()
     assert (counts["dossiers"], counts["actions"], counts["citizens"]) == (0, 0, 0)
     counter.store.conn.execute("DROP TRIGGER boom")
     assert counter.dossiers.receive(BIRTH, applicant).code.endswith("-0001")  # the number was not used up
@@ -346,7 +346,7 @@ def test_a_draft_survives_closing_the_app_and_is_per_clerk(db_path, counter, clo
 def test_other_applicant_fields_a_form_asks_are_kept(counter, applicant):
     view = counter.dossiers.receive(BIRTH, {**applicant, "ethnicity": "Tày", "nationality": "Việt Nam"})
     assert view.state.data["applicant"]["ethnicity"] == "Tày"
-    assert counter.store.find_citizen(id_number="042090012345")["data"]["ethnicity"] == "Tày"
+    assert counter.store.people.find_citizen(id_number="042090012345")["data"]["ethnicity"] == "Tày"
 
 
 def test_outbox_counts_follow_every_change(counter, applicant):

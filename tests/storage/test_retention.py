@@ -153,8 +153,8 @@ def test_confirmation_removes_the_citizen_from_the_file_and_keeps_the_checks_cle
         counter.dossiers.dossier(purged.code)
     assert counter.dossiers.dossier(kept.code).row.applicant_name == "Võ Minh Khôi"
     assert counter.dossiers.search("nhung") == [] and counter.dossiers.search("042190055501") == []
-    assert counter.store.find_citizen(id_number="042190055501") is None
-    assert counter.dossiers.drafts() == [] or all(d["id"] != "d1" for d in counter.store.drafts())
+    assert counter.store.people.find_citizen(id_number="042190055501") is None
+    assert counter.dossiers.drafts() == [] or all(d["id"] != "d1" for d in counter.store.people.drafts())
     row = counter.store.get_dossier(purged.code)
     assert (row.status, row.procedure_code, row.applicant_name) == ("returned", SIGNATURE, "")  # still counted
     with pytest.raises(DomainError, match="không còn chờ xác nhận"):
@@ -171,7 +171,7 @@ def test_a_citizen_with_another_dossier_stays(counter, clock, leader):
     assert purge.dossier_ids == (first.id,)
     as_leader(counter)
     counter.privacy.confirm_purge(purge.id)
-    citizen = counter.store.find_citizen(id_number="042190055501")
+    citizen = counter.store.people.find_citizen(id_number="042190055501")
     assert citizen is not None and counter.dossiers.dossier(second.code).row.applicant_id == citizen["id"]
     assert counter.check() == []
 

@@ -255,8 +255,8 @@ def test_keyboard_ctrl_f_and_enter_on_a_row(qtbot, view, counter, dossier):
 def test_reprint_records_an_audited_reprint(qtbot, view, counter, dossier, printer):
     Papers(counter).dossier_paper(dossier.code, "receipt")  # the original, printed at intake
     view.open_dossier(dossier.code)
-    assert view.available_papers() == ["receipt", "declaration"]
-    dialog = view.do_reprint(["receipt"])
+    assert view.printing.available_papers() == ["receipt", "declaration"]
+    dialog = view.printing.do_reprint(["receipt"])
     assert isinstance(dialog, PdfPreviewDialog)
     assert kinds(counter, dossier.code).count("printed") == 1  # a preview is not a print
     assert "Bản in lại" in text_of(dialog.papers[0].pdf)
@@ -289,7 +289,7 @@ def test_withdraw_opens_the_stop_notice(view, counter, dossier):
     assert counter.dossiers.dossier(dossier.code).status == "withdrawn"
     assert view.preview.windowTitle() == "Thông báo dừng giải quyết hồ sơ"
     assert enabled(view) == {"reprint"}
-    assert "stop_notice" in view.available_papers()
+    assert "stop_notice" in view.printing.available_papers()
 
 
 def test_a_paused_dossier_reads_paused_in_the_list_as_in_its_details(qtbot, view, counter, clock, dossier):

@@ -91,7 +91,7 @@ def test_errors_are_shown_and_nothing_is_saved(qtbot, intake, counter, printer, 
     choose_birth(qtbot, intake)
     intake.set_values({"applicant.full_name": "Lê Văn Tám", "child.birth_date": "31/02/2026"})
     assert intake.accept() is None
-    assert counter.store.counts()["dossiers"] == 0 and printer.jobs == []
+    assert counter.store.checks.counts()["dossiers"] == 0 and printer.jobs == []
     assert "chỗ cần sửa" in intake.message.text()
 
 

@@ -300,7 +300,7 @@ def test_a_paper_saved_as_pdf_is_a_logged_export(qtbot, dossiers, counter, dossi
 
     target = tmp_path / "giay-hen"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    preview = dossiers.preview_papers(["receipt"], code=dossier.code)
+    preview = dossiers.printing.preview_papers(["receipt"], code=dossier.code)
     assert preview.save_pdf() == target.with_name("giay-hen.pdf")
     [entry] = [e for e in counter.store.privacy.access_entries() if e["kind"] == "export"]
     assert entry["subject"] == str(target.with_name("giay-hen.pdf")) and entry["clerk"] == "lan"
