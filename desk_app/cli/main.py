@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..models.rules import counter_rules
 from ..models.errors import DomainError
 from ..storage.driver import DatabaseError
 from ..paths import default_db_path
@@ -119,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cancel", metavar="ID", help="lãnh đạo hủy bỏ danh sách ID (không xóa gì)")
     p.add_argument("--user", help="tên đăng nhập của lãnh đạo (mật khẩu: hỏi, hoặc $DESK_APP_PASSWORD)")
 
-    p = sub.add_parser("incidents", parents=[db], help="sổ theo dõi sự cố dữ liệu cá nhân (hạn báo cáo 72 giờ)")
+    p = sub.add_parser("incidents", parents=[db], help=f"sổ theo dõi sự cố dữ liệu cá nhân (hạn báo cáo {counter_rules().incident_hours_text})")
     p.add_argument("--export", type=Path, metavar="TỆP", help="ghi sổ ra tệp .pdf hoặc .xlsx")
     p.add_argument("--format", dest="fmt", help="pdf hoặc xlsx (mặc định: theo đuôi tệp)")
     p.add_argument("--protect", action="store_true",

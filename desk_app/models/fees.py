@@ -269,6 +269,8 @@ def _setting_amount(spec: FeeSpec, settings: Mapping[str, str] | None) -> int | 
     if not settings or spec.setting not in settings:
         return None
     raw = str(settings[spec.setting]).strip()
+    if not raw:  # cleared in the settings: not set
+        return None
     # Clerks type "8.000" or "8 000" as well as "8000".
     cleaned = re.sub(r"[.\s]|đồng|đ", "", raw)
     if not cleaned.isdigit():

@@ -1,6 +1,6 @@
 """The personal data incident log: what happened, to whose data, what was done, and whether the
-authority was told within 72 hours of detection (Personal Data Protection Law 91/2025/QH15,
-Decree 356/2025/NĐ-CP)."""
+authority was told within the deadline after detection (resources/rules/counter.json: 72 hours,
+Personal Data Protection Law 91/2025/QH15, Decree 356/2025/NĐ-CP)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from .errors import ValidationError
+from .rules import counter_rules
 from .text import clean_text, fold
-
-REPORT_WITHIN = timedelta(hours=72)
 
 # code (stored) -> what the leader sees
 INCIDENT_KINDS: dict[str, str] = {
@@ -40,7 +39,7 @@ def kind_code(kind: str) -> str:
 
 
 def report_deadline(detected_at: datetime) -> datetime:
-    return detected_at + REPORT_WITHIN
+    return detected_at + counter_rules().incident_report_within
 
 
 @dataclass(frozen=True)
@@ -66,14 +65,14 @@ class Incident:
         return report_deadline(self.detected_at)
 
     def overdue(self, now: datetime) -> bool:
-        """Not reported and past 72 hours, or reported late."""
+        """Not reported and past the deadline, or reported late."""
         if self.reported_at is not None:
             return self.reported_at > self.deadline
         return now > self.deadline
 
     def status(self, now: datetime) -> str:
         if self.reported_at is not None:
-            late = " (quá 72 giờ)" if self.reported_at > self.deadline else ""
+            late = f" (quá {counter_rules().incident_hours_text})" if self.reported_at > self.deadline else ""
             return f"Đã báo cáo lúc {self.reported_at:%H:%M %d/%m/%Y}{late}"
         left = self.deadline - now
         if left.total_seconds() < 0:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ..counter import Counter
+from ..models.rules import counter_rules
 from ..models.errors import DomainError
 from ..models.forms import FormTemplate
 from ..models.incidents import Incident
@@ -85,10 +86,10 @@ class IncidentLog:
         ws = book.active
         ws.title = "Sự cố"
         headers = ["STT", "Phát hiện lúc", "Loại sự cố", "Mô tả", "Dữ liệu bị ảnh hưởng", "Số người bị ảnh hưởng",
-                   "Biện pháp đã thực hiện", "Hạn báo cáo (72 giờ)", "Đã báo cáo", "Tình trạng", "Người ghi nhận"]
+                   "Biện pháp đã thực hiện", f"Hạn báo cáo ({counter_rules().incident_hours_text})", "Đã báo cáo", "Tình trạng", "Người ghi nhận"]
         _preamble(ws, ctx["ward"], template.title, [
             f"Tính đến {data['as_of']:%H:%M ngày %d/%m/%Y}",
-            f"Tổng số: {data['count']}; chưa báo cáo: {data['open']}; quá 72 giờ: {data['overdue']}"], len(headers))
+            f"Tổng số: {data['count']}; chưa báo cáo: {data['open']}; quá {counter_rules().incident_hours_text}: {data['overdue']}"], len(headers))
         _header_row(ws, HEADER_ROW, headers)
         keys = ["detected_at", "kind", "description", "data_affected", "people_affected", "measures", "deadline",
                 "reported", "status", "recorded_by"]

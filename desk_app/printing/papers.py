@@ -239,10 +239,15 @@ class Papers:
         amount = int(fee["amount"])
         if fee.get("exemption"):
             return f"Miễn lệ phí (thuộc trường hợp: {fee['exemption']})"
-        if amount == 0 and not fee.get("late"):
+        if fee.get("late"):
+            spec = view.procedure.fee.late if view.procedure and view.procedure.fee.late else None
+            late_rule = describe_fee(spec, self.counter.settings()) if spec else rule
+            if amount == 0:  # the province's late fee is not set at this ward: nothing was charged
+                return f"Đăng ký quá hạn: {late_rule[:1].lower() + late_rule[1:]} (phường chưa cài đặt mức thu nên chưa thu)"
+            return f"{format_money(amount)} ({money_in_words(amount)}): lệ phí đăng ký quá hạn, {late_rule}"
+        if amount == 0:
             return rule.split(";")[0] if rule else "Không thu"
-        late = "lệ phí đăng ký quá hạn; " if fee.get("late") else ""
-        return f"{format_money(amount)} ({money_in_words(amount)}); {late}{rule}"
+        return f"{format_money(amount)} ({money_in_words(amount)}); {rule}"
 
     # -- papers ---------------------------------------------------------------------------------
     def dossier_paper(self, key: str, form: str, *, record: bool = True) -> Paper:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..counter import Counter
+from ..models.rules import counter_rules
 from ..models.settings import default_of
 from ..models.errors import DomainError
 from ..models.lifecycle import ACTION_LABELS
@@ -116,7 +117,7 @@ class MainWindow(QMainWindow):
         self.leader_menu = self.menuBar().addMenu("Lãnh đạo")
         self.leader_menu.addAction("Nhật ký truy cập…", self.show_access_log)
         self.leader_menu.addAction("Hủy dữ liệu hết thời hạn lưu trữ…", self.show_retention)
-        self.leader_menu.addAction("Sự cố dữ liệu cá nhân (báo cáo trong 72 giờ)…", self.show_incidents)
+        self.leader_menu.addAction(f"Sự cố dữ liệu cá nhân (báo cáo trong {counter_rules().incident_hours_text})…", self.show_incidents)
         self.leader_dialogs: list[QDialog] = []
         self.access_log_dialog = None
         self._update_rights()

@@ -49,6 +49,7 @@ from ..models.lifecycle import (
     check_transition,
 )
 from ..models.papers import available as available_papers
+from ..models.rules import counter_rules
 from ..models.queues import QUEUE_LABELS, queue as queue_rule
 from ..models.validation import format_date, parse_date
 from ..models.papers import PAPER_LABELS
@@ -70,8 +71,6 @@ SHORT_FLAGS: dict[str, str] = {
     "paused": "Tạm dừng tính hạn",
 }
 URGENT_FLAGS = {"overdue", "needs_apology", "late_without_apology"}
-NOTIFY_CHANNELS = ("Điện thoại", "Tin nhắn", "Zalo", "Thư điện tử", "Trực tiếp")
-APOLOGY_CHANNELS = ("Trực tiếp", "Tin nhắn", "Điện thoại", "Thư điện tử")
 def fmt_dt(value: datetime | None) -> str:
     return value.strftime("%H:%M %d/%m/%Y") if value else ""
 
@@ -839,7 +838,7 @@ class DossierDialogs:
 
     def ask_notify(self) -> None:
         d = InputDialog(self._title("Báo công dân đến nhận kết quả"), "", self.view)
-        d.add_choice("channel", "Cách báo:", [(c, c) for c in NOTIFY_CHANNELS], editable=True)
+        d.add_choice("channel", "Cách báo:", [(c, c) for c in counter_rules().notify_channels], editable=True)
         d.add_line("note", "Ghi chú:")
         self._ask(d, lambda v: self.view.do_notify(v["channel"], v["note"]))
 
@@ -866,7 +865,7 @@ class DossierDialogs:
                         ok_text="Ghi và xem phiếu")
         d.add_text("reason", "Lý do chậm:")
         d.add_line("new_date", "Ngày hẹn mới:", suggestion, "dd/mm/yyyy")
-        d.add_choice("channel", "Gửi phiếu qua:", [(c, c) for c in APOLOGY_CHANNELS], editable=True)
+        d.add_choice("channel", "Gửi phiếu qua:", [(c, c) for c in counter_rules().apology_channels], editable=True)
         self._ask(d, lambda v: self.view.do_apology(v["reason"], v["new_date"], v["channel"]))
 
     def ask_withdraw(self) -> None:

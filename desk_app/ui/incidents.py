@@ -33,9 +33,10 @@ from ..counter import Counter
 from ..models.clock import as_vn
 from ..models.errors import DomainError
 from ..models.incidents import INCIDENT_KINDS, Incident
+from ..models.rules import counter_rules
 from .common import error_label, ok_cancel
 
-HEADERS = ("Phát hiện lúc", "Loại sự cố", "Mô tả", "Số người bị ảnh hưởng", "Hạn báo cáo (72 giờ)", "Tình trạng")
+HEADERS = ("Phát hiện lúc", "Loại sự cố", "Mô tả", "Số người bị ảnh hưởng", f"Hạn báo cáo ({counter_rules().incident_hours_text})", "Tình trạng")
 OVERDUE = QColor("#f8d7da")
 
 
@@ -133,7 +134,7 @@ class IncidentsDialog(QDialog):
         if counter.clerk is None or not counter.clerk.can("reports"):
             raise DomainError("Chỉ lãnh đạo hoặc quản trị viên được xem sổ sự cố dữ liệu cá nhân.", code="forbidden")
         self.counter = counter
-        self.setWindowTitle("Sự cố dữ liệu cá nhân — báo cáo trong 72 giờ")
+        self.setWindowTitle(f"Sự cố dữ liệu cá nhân — báo cáo trong {counter_rules().incident_hours_text}")
         self.setObjectName("incidents")
         self.resize(1100, 520)
         self.summary = QLabel("", objectName="summary", wordWrap=True)
@@ -187,7 +188,7 @@ class IncidentsDialog(QDialog):
         waiting = [i for i in self.incidents if i.reported_at is None]
         late = [i for i in waiting if i.overdue(now)]
         text = f"{len(self.incidents)} sự cố; {len(waiting)} chưa báo cáo"
-        self.summary.setText(text + (f", trong đó {len(late)} đã quá 72 giờ." if late else "."))
+        self.summary.setText(text + (f", trong đó {len(late)} đã quá {counter_rules().incident_hours_text}." if late else "."))
         self._selection_changed()
 
     def selected(self) -> Incident | None:

@@ -155,9 +155,14 @@ def test_a_late_birth_registration_pays_the_late_fee_on_its_receipt(counter, pap
     [received] = [a for a in counter.store.actions_for(late.id) if a.kind == "received"]
     assert received.payload["fee"]["amount"] == 8000 and received.payload["fee"]["late"] is True
     text = text_of(papers.dossier_paper(late.code, "receipt").pdf)
-    assert "8.000 đồng (Tám nghìn đồng); lệ phí đăng ký quá hạn" in text
+    assert ("8.000 đồng (Tám nghìn đồng): lệ phí đăng ký quá hạn, 8.000 đồng/trường hợp (mức thu do Hội đồng "
+            "nhân dân tỉnh quy định)") in text
     on_time = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)  # born 01/11, 22 days before
     assert text_of(papers.dossier_paper(on_time.code, "receipt").pdf).count("8.000 đồng") == 0
+    counter.set_settings({"fee.1.001193.late": ""})
+    unset = counter.dossiers.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026"})
+    assert ("Đăng ký quá hạn: theo mức thu do Hội đồng nhân dân tỉnh quy định (phường chưa cài đặt mức thu nên "
+            "chưa thu)") in text_of(papers.dossier_paper(unset.code, "receipt").pdf)
     poor = counter.dossiers.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026",
                                                              "fee_exempt": "Người thuộc hộ nghèo"})
     assert "Miễn lệ phí (thuộc trường hợp: Người thuộc hộ nghèo)" in text_of(
