@@ -156,8 +156,8 @@ class PrivacyDesk:
             return None
         purge_id = self.counter.new_id()
         self.store.privacy.add_purge({"id": purge_id, "listed_at": now.isoformat(),
-                              "listed_by": self.counter.clerk.username if self.counter.clerk else SYSTEM_ACTOR,
-                              "dossier_ids": [d["id"] for d in due]})
+                                      "listed_by": self.counter.clerk.username if self.counter.clerk else SYSTEM_ACTOR,
+                                      "dossier_ids": [d["id"] for d in due]})
         return self.get_purge(purge_id)
 
     def get_purge(self, purge_id: str) -> Purge:
@@ -230,7 +230,8 @@ class PrivacyDesk:
                                 data_affected=data_affected, people_affected=people_affected, measures=measures,
                                 now=now)
         incident_id = self.counter.new_id()
-        self.store.privacy.add_incident({**values, "id": incident_id, "recorded_at": now, "recorded_by": self.counter.clerk.username})
+        self.store.privacy.add_incident({**values, "id": incident_id, "recorded_at": now,
+                                         "recorded_by": self.counter.clerk.username})
         return self.incident(incident_id)
 
     def incident(self, incident_id: str) -> Incident:

@@ -15,6 +15,7 @@ from typing import Any
 from ..models.journal import canonical_json
 from ..models.text import nfc
 from .driver import Connection
+from .rows import Rows
 
 
 def item_key(item: Any) -> str:
@@ -24,7 +25,7 @@ def item_key(item: Any) -> str:
     return "malformed-" + hashlib.sha256(canonical_json(item).encode("utf-8")).hexdigest()[:32]
 
 
-class Inbox:
+class Inbox(Rows):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
@@ -55,8 +56,6 @@ class Inbox:
 
     def attention(self, limit: int = 200) -> list[dict[str, Any]]:
         """What the clerk sees: the dossier's code when this counter has it, the kind, why."""
-        cursor = self.conn.execute(
+        return list(self.query(
             "SELECT i.id, i.kind, i.reason, i.attempts, i.first_seen_at, d.code FROM inbox i "
-            "LEFT JOIN dossiers d ON d.id = i.dossier_id ORDER BY i.server_seq, i.first_seen_at LIMIT ?", (limit,))
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, r)) for r in cursor]
+            "LEFT JOIN dossiers d ON d.id = i.dossier_id ORDER BY i.server_seq, i.first_seen_at LIMIT ?", [limit]))

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 from ..models.text import nfc
 from .db import transaction
 from .driver import Connection
+from .rows import Rows
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
@@ -27,7 +28,7 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
-class Outbox:
+class Outbox(Rows):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
@@ -44,11 +45,9 @@ class Outbox:
         """The next batch to send, in journal order, each with its action's columns. Nothing past
         an item still waiting for its retry: the server would see a gap in the chain and refuse
         everything after it (found by scripts/crash_soak.py)."""
-        cursor = self.conn.execute(
+        rows = list(self.query(
             "SELECT o.seq AS outbox_seq, o.attempts, o.next_attempt_at AS retry_at, a.* FROM outbox o "
-            "JOIN actions a ON a.id = o.action_id WHERE o.state = 'pending' ORDER BY o.seq LIMIT ?", (limit,))
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r)) for r in cursor]
+            "JOIN actions a ON a.id = o.action_id WHERE o.state = 'pending' ORDER BY o.seq LIMIT ?", [limit]))
         at = now.isoformat()
         ready = 0
         while ready < len(rows) and not (rows[ready]["retry_at"] and rows[ready]["retry_at"] > at):
@@ -89,8 +88,6 @@ class Outbox:
 
     def attention(self, limit: int = 200) -> list[dict[str, Any]]:
         """What the server refused, with the dossier's code and the reason, for the clerk."""
-        cursor = self.conn.execute(
+        return list(self.query(
             "SELECT o.action_id, o.last_error, a.kind, a.at, d.code FROM outbox o JOIN actions a ON a.id = o.action_id "
-            "JOIN dossiers d ON d.id = a.dossier_id WHERE o.state = 'attention' ORDER BY o.seq LIMIT ?", (limit,))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r)) for r in cursor]
+            "JOIN dossiers d ON d.id = a.dossier_id WHERE o.state = 'attention' ORDER BY o.seq LIMIT ?", [limit]))
