@@ -180,10 +180,7 @@ class PrivacyDesk:
         counts = self.store.lists.procedure_counts(list(purge.dossier_ids))
         out = []
         for code in sorted(counts):
-            try:
-                name = self.counter.catalogue.get(code).name
-            except DomainError:
-                name = code
+            name = self.counter.catalogue.name_of(code)
             out.append(PurgeGroup(code, name, self.retention_for(code).describe(), counts[code]))
         return out
 

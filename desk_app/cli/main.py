@@ -253,10 +253,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         rows = counter.dossiers.search(" ".join(args.query), limit=args.limit)
         for row in rows:
-            try:
-                name = counter.catalogue.get(row.procedure_code).name
-            except DomainError:
-                name = row.procedure_code
+            name = counter.catalogue.name_of(row.procedure_code)
             print(f"{row.code}\t{row.applicant_name}\t{name}\t{STATUS_LABELS.get(row.status, row.status)}")
     finally:
         counter.close()

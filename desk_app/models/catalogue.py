@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -165,12 +166,24 @@ class Catalogue:
     jurisdiction: str = ""
     note: str = ""
 
+    @cached_property
+    def _by_code(self) -> dict[str, Procedure]:
+        return {p.code: p for p in self.procedures}
+
     def get(self, code: str) -> Procedure:
+        found = self._by_code.get(nfc(code.strip()))
+        if found is not None:
+            return found
         code = nfc(code.strip())
-        for proc in self.procedures:
-            if proc.code == code:
-                return proc
         raise DomainError(f"Không tìm thấy thủ tục có mã {code}.", code="procedure_not_found")
+
+    def name_of(self, code: str) -> str:
+        """What screens and papers call a procedure: its name, or its code when this catalogue
+        does not have it (a dossier pulled from a counter with a newer catalogue)."""
+        try:
+            return self.get(code).name
+        except DomainError:
+            return code
 
     def active(self) -> list[Procedure]:
         return [p for p in self.procedures if p.active]

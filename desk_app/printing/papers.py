@@ -283,12 +283,11 @@ class Papers:
         (the PDF here and the spreadsheet of printing/reports.py alike)."""
         c = self.counter
         tz = c.now().tzinfo
-        names = {p.code: p.name for p in c.catalogue.procedures}
         rows = []
         for row in c.store.lists.book_entries(datetime.combine(start, time(0, 0), tz),
                                         datetime.combine(end, time(23, 59, 59), tz)):
             rows.append({
-                "code": row["code"], "procedure": names.get(row["procedure_code"], row["procedure_code"]),
+                "code": row["code"], "procedure": c.catalogue.name_of(row["procedure_code"]),
                 "applicant": row["applicant_name"],
                 "contact": "; ".join(x for x in (row["address"], row["applicant_phone"]) if x),
                 "solver": "Cấp trên (liên thông)" if row["transferred"] else "UBND cấp xã",

@@ -200,7 +200,4 @@ class AccessLogDialog(QDialog):
         return ""
 
     def _procedure_name(self, code: str) -> str:
-        try:
-            return self.counter.catalogue.get(code).name
-        except DomainError:
-            return code
+        return self.counter.catalogue.name_of(code)

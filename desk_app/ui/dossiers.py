@@ -126,10 +126,7 @@ class DossierListModel(QAbstractTableModel):
         self.endResetModel()
 
     def _procedure_name(self, code: str) -> str:
-        try:
-            return self.counter.catalogue.get(code).name
-        except DomainError:
-            return code
+        return self.counter.catalogue.name_of(code)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
         return 0 if parent.isValid() else len(self.rows)

@@ -435,10 +435,7 @@ class StatisticsView(QWidget):
         if dimension == "month" and len(key) == 7:
             return f"{key[5:7]}/{key[:4]}"
         if dimension == "procedure":
-            try:
-                label = self.counter.catalogue.get(key).name  # the code is in the table
-            except DomainError:
-                pass
+            label = self.counter.catalogue.name_of(key)
         return short_label(label, 30)
 
     def _fill_timeliness(self, result: Result) -> None:
