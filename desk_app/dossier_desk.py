@@ -107,6 +107,17 @@ class DossierDesk:
         return self._create(proc, "received", payload, applicant, form_data, received, principal,
                             authorisation, template)
 
+    def receive_and_return(self, procedure_code: str, applicant: Mapping[str, Any], **receive: Any) -> DossierView:
+        """"Không hẹn": a complete same-day dossier received, solved at the counter and handed back
+        to the applicant, in one transaction (all three steps are journalled, or none)."""
+        proc = self.counter.catalogue.get(procedure_code)
+        if proc.time_limit.kind != "same_day":
+            raise ValidationError("Chỉ thủ tục giải quyết trong ngày mới trả ngay được.", field="procedure_code")
+        with self.store.transaction():
+            view = self.receive(procedure_code, applicant, **receive)
+            self.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
+            return self.return_result(view.code, received_by=view.row.applicant_name)
+
     def request_supplement(self, items: Iterable[str], reason: str, *, dossier: str | None = None,
                            procedure_code: str | None = None, applicant: Mapping[str, Any] | None = None,
                            form_data: Mapping[str, Any] | None = None, papers: Iterable[str] | None = None,

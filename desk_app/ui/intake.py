@@ -344,7 +344,8 @@ class IntakeView(QWidget):
         return split_applicant(checked.values)
 
     # -- decisions --------------------------------------------------------------------------
-    def accept(self, *, print_papers: bool = True) -> DossierView | None:
+    def accept(self, *, print_papers: bool = True, at_once: bool = False) -> DossierView | None:
+        """Receive the dossier typed; ``at_once``: received, solved and returned in one step."""
         checked = self._checked()
         if checked is None:
             return None
@@ -358,8 +359,9 @@ class IntakeView(QWidget):
             return None
         applicant, form_data = self._split(checked)
         try:
-            view = self.counter.dossiers.receive(self.procedure.code, applicant, form_data=form_data,
-                                        papers=self.ticked_papers(), template=(self.template.id, self.template.version))
+            operation = self.counter.dossiers.receive_and_return if at_once else self.counter.dossiers.receive
+            view = operation(self.procedure.code, applicant, form_data=form_data, papers=self.ticked_papers(),
+                             template=(self.template.id, self.template.version))
         except DomainError as exc:
             warn(self, exc.message)
             return None
@@ -371,14 +373,8 @@ class IntakeView(QWidget):
         if self.procedure is not None and self.procedure.time_limit.kind != "same_day":
             warn(self, "Chỉ thủ tục giải quyết trong ngày mới trả ngay được.")
             return None
-        view = self.accept(print_papers=False)
+        view = self.accept(print_papers=False, at_once=True)  # all three steps, or none
         if view is None:
-            return None
-        try:
-            self.counter.dossiers.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
-            view = self.counter.dossiers.return_result(view.code, received_by=view.row.applicant_name)
-        except DomainError as exc:
-            warn(self, exc.message)
             return None
         self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {view.code}.")
         self._print(view.code, ["receipt", "declaration"])

@@ -3,7 +3,10 @@ statistics and the detail pane alike (issue 19, defect 1)."""
 
 from __future__ import annotations
 
+import pytest
+
 from desk_app.counter import Counter
+from desk_app.models.errors import DomainError, ValidationError
 from desk_app.models.statistics import Period
 from desk_app.storage.statistics import gather
 
@@ -56,3 +59,22 @@ def test_an_older_database_learns_its_paused_dossiers(db_path, counter, clock, a
     assert again.store.get_dossier(code).paused_at is not None
     assert again.store.get_dossier(resumed).paused_at is None
     again.close()
+
+
+def test_a_same_day_return_is_one_transaction_all_three_steps_or_none(counter, applicant, monkeypatch):
+    COPY = "2.000884"  # certification of a signature: same day
+    view = counter.dossiers.receive_and_return(COPY, applicant)
+    assert view.status == "returned"
+    assert [a.kind for a in counter.store.actions_for(view.id)] == ["received", "result_ready", "returned"]
+    before = counter.store.checks.counts()
+
+    def broken(*args, **kwargs):
+        raise DomainError("Mất điện giữa chừng")
+
+    monkeypatch.setattr(counter.dossiers, "return_result", broken)
+    with pytest.raises(DomainError):
+        counter.dossiers.receive_and_return(COPY, {**applicant, "id_number": "042090099999"})
+    assert counter.store.checks.counts() == before  # no dossier, no action, no outbox row left
+    with pytest.raises(ValidationError, match="trong ngày"):
+        counter.dossiers.receive_and_return(MARITAL, applicant)
+    assert counter.check() == []
