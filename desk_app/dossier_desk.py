@@ -32,7 +32,7 @@ from .models.papers import copy_kind
 from .models.queues import queue as queue_rule
 from .models.survey import CHANNELS, check_answers
 from .models.text import clean_text
-from .storage.store import DossierRow
+from .storage.store import DossierRow, dossier_row
 
 if TYPE_CHECKING:
     from .counter import Counter
@@ -374,12 +374,7 @@ class DossierDesk:
                 snapshot["home_unit"] = payload["home_unit"]
             action = Action(**{**action.__dict__, "payload": {**payload, "dossier": snapshot}})
             state = apply(DossierState(), action)
-            self.store.insert_dossier({
-                "id": dossier_id, "code": code, "procedure_code": proc.code, "applicant_id": citizen_id,
-                "applicant_name": person.full_name, "applicant_id_number": person.id_number,
-                "applicant_phone": person.phone, "template_id": template_id,
-                "template_version": template_version, "created_at": now.isoformat(),
-            })
+            self.store.insert_dossier(dossier_row(dossier_id, snapshot, now, applicant_id=citizen_id))
             self.store.append_action(action, state)
         row = self.store.get_dossier(dossier_id)
         return replace(self._view(row, state), warnings=person.warnings)

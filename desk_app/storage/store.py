@@ -139,6 +139,18 @@ class DossierRow:
                                 if k not in ("last_action_at",)} | {"transferred": state.transferred})
 
 
+def dossier_row(dossier_id: str, snapshot: Mapping[str, Any], created_at: datetime,
+                applicant_id: str | None = None) -> dict[str, Any]:
+    """The dossiers-table row of a dossier from the snapshot its first action carries: the one
+    mapping, for a dossier received here and for one pulled from another device."""
+    applicant = snapshot.get("applicant") or {}
+    return {"id": dossier_id, "code": snapshot["code"], "procedure_code": snapshot["procedure_code"],
+            "applicant_id": applicant_id, "applicant_name": applicant.get("full_name", ""),
+            "applicant_id_number": applicant.get("id_number"), "applicant_phone": applicant.get("phone"),
+            "template_id": snapshot.get("template_id"), "template_version": snapshot.get("template_version"),
+            "created_at": created_at.isoformat()}
+
+
 def _in_chunks(values: Sequence[str], size: int = 500) -> Iterator[tuple[str, list[str]]]:
     """``values`` a few hundred at a time (well under SQLite's limit of bound parameters), each
     chunk with its ``?,?,…`` for an ``IN (…)``."""

@@ -28,7 +28,7 @@ from ..models.settings import default_of
 from ..models.text import nfc
 from ..storage.driver import IntegrityError
 from ..storage.inbox import Inbox
-from ..storage.store import Store
+from ..storage.store import Store, dossier_row
 
 BATCH = 500
 
@@ -423,14 +423,7 @@ def _write_remote(store: Store, action: Action, snapshot: dict | None) -> int:
     """Journal ``action`` (creating its dossier from ``snapshot`` first if given); returns its
     ``seq``. The device's chain head is left to the caller: once per page is enough."""
     if snapshot is not None:
-        applicant = snapshot.get("applicant") or {}
-        store.insert_dossier({
-            "id": action.dossier_id, "code": snapshot["code"], "procedure_code": snapshot["procedure_code"],
-            "applicant_id": None, "applicant_name": applicant.get("full_name", ""),
-            "applicant_id_number": applicant.get("id_number"), "applicant_phone": applicant.get("phone"),
-            "template_id": snapshot.get("template_id"), "template_version": snapshot.get("template_version"),
-            "created_at": action.at.isoformat(),
-        })
+        store.insert_dossier(dossier_row(action.dossier_id, snapshot, action.at))
     return store.insert_action(action, move_head=False)
 
 
