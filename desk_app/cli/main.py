@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
+from ..models.clerks import PASSWORDS_DIFFER
 from ..models.rules import counter_rules
 from ..models.errors import DomainError
 from ..storage.driver import DatabaseError
@@ -433,7 +434,7 @@ def _new_passphrase() -> str:
         raise DomainError("Thiếu mật khẩu khóa dữ liệu mới: nhập trong cửa sổ dòng lệnh hoặc đặt DESK_APP_NEW_PASSPHRASE.")
     first = getpass.getpass("Mật khẩu khóa dữ liệu mới (ít nhất 10 ký tự): ")
     if getpass.getpass("Nhập lại mật khẩu khóa dữ liệu: ") != first:
-        raise DomainError("Hai lần nhập mật khẩu không giống nhau.")
+        raise DomainError(PASSWORDS_DIFFER)
     return first
 
 
@@ -604,7 +605,7 @@ def _export_password(args: argparse.Namespace) -> str | None:
     if not password and sys.stdin.isatty():
         password = getpass.getpass("Mật khẩu cho tệp xuất (ít nhất 8 ký tự): ")
         if getpass.getpass("Nhập lại mật khẩu cho tệp xuất: ") != password:
-            raise DomainError("Hai lần nhập mật khẩu không giống nhau.")
+            raise DomainError(PASSWORDS_DIFFER)
     if not password:
         raise DomainError("Dữ liệu của phường đã mã hóa nên tệp xuất phải có mật khẩu: đặt "
                           "DESK_APP_EXPORT_PASSWORD hoặc nhập trong cửa sổ dòng lệnh.")

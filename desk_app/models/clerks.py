@@ -39,6 +39,9 @@ class Clerk:
         return permission in allowed.get(self.role, set())
 
 
+PASSWORDS_DIFFER = "Hai lần nhập mật khẩu không giống nhau."
+
+
 def validate_username(username: str) -> str:
     username = (username or "").strip().lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,31}", username):

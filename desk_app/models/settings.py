@@ -28,7 +28,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("device_id", "text", None, "Mã máy của quầy", "system"),
     Setting("paper_key", "secret", None, "Khóa ký mã QR trên giấy tờ", "system"),
     Setting("ward.body", "text", "", "Tên cơ quan ghi trên giấy tờ (Ủy ban nhân dân…)"),
-    Setting("ward.unit", "text", "", "Tên bộ phận ghi trên giấy tờ"),
+    Setting("ward.unit", "text", "Bộ phận tiếp nhận và trả kết quả", "Tên bộ phận ghi trên giấy tờ"),
     Setting("ward.place", "text", "", "Địa danh ghi ở dòng ngày tháng"),
     Setting("ward.province", "text", "", "Tỉnh, thành phố"),
     Setting("ward.address", "text", "", "Địa chỉ bộ phận một cửa"),

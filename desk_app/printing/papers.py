@@ -23,6 +23,7 @@ from ..models.deadlines import TIMELINESS_LABELS, classify_return
 from ..models.intake import PAPER_KIND_LABELS
 from ..models.journal import Action
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
+from ..models.settings import default_of
 from ..models.papers import DOSSIER_PAPERS, NEEDED_STEP, PAPER_LABELS, copy_kind
 from ..models.validation import format_date
 from .render import render_pdf
@@ -95,7 +96,7 @@ class Papers:
     def ward_context(self) -> dict[str, Any]:
         c = self.counter
         name = c.ward_name
-        unit = c.setting("ward.unit") or "Bộ phận tiếp nhận và trả kết quả"
+        unit = c.setting("ward.unit") or default_of("ward.unit")  # cleared: the declared name
         return {
             "name": name,
             "code": c.ward_code,

@@ -122,10 +122,15 @@ def settings_like(conn: Connection, prefix: str) -> dict[str, str]:
     return dict(conn.execute("SELECT key, value FROM settings WHERE key LIKE ?", (prefix + "%",)))
 
 
+def upsert_settings(conn: Connection, values: dict[str, str]) -> None:
+    """The one statement that writes settings (inside the caller's transaction)."""
+    conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", list(values.items()))
+
+
 def write_settings(conn: Connection, values: dict[str, str]) -> None:
     with transaction(conn):
-        conn.executemany("INSERT INTO settings(key, value) VALUES (?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", list(values.items()))
+        upsert_settings(conn, values)
 
 
 def last_action_seq(conn: Connection) -> int:

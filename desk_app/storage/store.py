@@ -19,7 +19,7 @@ import sqlite_utils
 from ..models.journal import GENESIS_HASH, Action, canonical_json, seal
 from ..models.lifecycle import ALLOWED_FROM, DossierState
 from ..models.text import fold
-from .db import open_database
+from .db import open_database, upsert_settings
 from .driver import Connection
 from .outbox import Outbox
 from .rows import Rows
@@ -251,12 +251,7 @@ class Store(Rows):
 
     def set_settings(self, values: Mapping[str, Any], *, in_transaction: bool = False) -> None:
         def write() -> None:
-            for key, value in values.items():
-                self.conn.execute(
-                    "INSERT INTO settings(key, value) VALUES (?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, str(value)),
-                )
+            upsert_settings(self.conn, {key: str(value) for key, value in values.items()})
         if in_transaction:
             write()
         else:
@@ -381,8 +376,7 @@ class Store(Rows):
     def _note_open_span(self, days: float) -> None:
         if days > self.longest_open_days():
             self._longest_open = days
-            self.conn.execute("INSERT INTO settings(key, value) VALUES ('stats.longest_open_days', ?) "
-                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{days:.6f}",))
+            self.set_settings({"stats.longest_open_days": f"{days:.6f}"}, in_transaction=True)
 
     def _index_official_code(self, dossier_id: str, official_code: str) -> None:
         key = search_text(official_code)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..counter import Counter
+from ..models.clerks import PASSWORDS_DIFFER
 from ..models.rules import counter_rules
 from ..models.settings import default_of
 from ..models.errors import DomainError
@@ -382,7 +383,7 @@ class SetupDialog(QDialog):
     def submit(self) -> None:
         f = {k: v.text().strip() for k, v in self.fields.items()}
         if f["password"] != f["password2"]:
-            self.error.setText("Hai lần nhập mật khẩu không giống nhau.")
+            self.error.setText(PASSWORDS_DIFFER)
             return
         if f["passphrase"] != f["passphrase2"]:
             self.error.setText("Hai lần nhập mật khẩu khóa dữ liệu không giống nhau.")

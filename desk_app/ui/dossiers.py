@@ -531,8 +531,7 @@ class DossiersView(QWidget):
         return self.model.code_at(row)
 
     def show_queue(self, name: str) -> None:
-        if name not in QUEUE_LABELS:
-            raise DomainError(f"Không có danh sách “{name}”.", code="not_found")
+        queue_rule(name)  # an unknown name says so, in Vietnamese
         self.queue_name = name
         keys = [self.queues.item(i).data(Qt.UserRole) for i in range(self.queues.count())]
         self.queues.blockSignals(True)
