@@ -57,7 +57,7 @@ from ..printing.papers import Paper, Papers
 from ..models.privacy import mask_id_number, mask_phone
 from ..storage.store import DossierRow
 from .common import ok_cancel
-from .preview import PdfPreviewDialog, PrinterBackend
+from .preview import DossierPrints, PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
 
 # Flags as the list shows them: short, most urgent first.
@@ -965,21 +965,15 @@ class DossierPrinting:
         except DomainError as exc:
             self.view.warn(exc)
             return None
-        form_of = {id(paper): form for form, paper in rendered}
-
-        def record(paper: Paper) -> None:
-            self.view.counter.dossiers.record_print(key, form_of[id(paper)], template_id=paper.template.id,
-                                      template_version=paper.template.version)
+        def refreshed() -> None:
             self.view.refresh()
             self.view.changed.emit()
 
+        prints = DossierPrints(self.view.counter, key, rendered, after=refreshed)
         if self.view.preview is not None:
             self.view.preview.close()
-        def saved(paper: Paper, path) -> None:
-            self.view.counter.privacy.log_export("paper", path, detail={"dossier": key, "form": form_of[id(paper)]})
-
-        self.view.preview = PdfPreviewDialog([p for _f, p in rendered], self.view.printer, self.view, on_print=record,
-                                        on_save=saved)
+        self.view.preview = PdfPreviewDialog(prints.papers, self.view.printer, self.view, on_print=prints.printed,
+                                             on_save=prints.saved)
         self.view.preview.resize(860, max(600, min(1000, (self.view.window().height() or 900) - 40)))
         self.view.preview.open()
         return self.view.preview

@@ -38,7 +38,7 @@ from ..models.validation import format_date
 from ..printing.papers import Paper, Papers
 from .common import ok_cancel
 from .form_widget import TemplateForm
-from .preview import PdfPreviewDialog, PrinterBackend
+from .preview import DossierPrints, PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
 
 APPLICANT_FRAGMENT = "nguoi_nop_ho_so"
@@ -452,25 +452,17 @@ class IntakeView(QWidget):
         except DomainError as exc:
             warn(self, exc.message)
             return
-        by_paper = {id(p): f for f, p in papers}
-
-        def record(paper: Paper) -> None:
-            self.counter.dossiers.record_print(code, by_paper[id(paper)], template_id=paper.template.id,
-                                      template_version=paper.template.version)
-
+        prints = DossierPrints(self.counter, code, papers)
         if self.preview:
-            def saved(paper: Paper, path) -> None:
-                self.counter.privacy.log_export("paper", path, detail={"dossier": code, "form": by_paper[id(paper)]})
-
-            PdfPreviewDialog([p for _, p in papers], self.printer, self, on_print=record, on_save=saved).exec()
+            PdfPreviewDialog(prints.papers, self.printer, self, on_print=prints.printed, on_save=prints.saved).exec()
             return
-        for _, paper in papers:
+        for paper in prints.papers:
             try:
                 self.printer.print_pdf(paper.pdf, paper.filename)
             except DomainError as exc:
                 warn(self, exc.message)
                 return
-            record(paper)
+            prints.printed(paper)
 
     # -- drafts -----------------------------------------------------------------------------
     def _schedule_draft(self, *_: Any) -> None:

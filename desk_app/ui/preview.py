@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRectF, QSize, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPalette, QPixmap, QShortcut
@@ -335,3 +335,24 @@ class PdfPreviewDialog(QDialog):
             except DomainError as exc:
                 QMessageBox.warning(self, "Không ghi được nhật ký truy cập", exc.message)
         return target
+
+
+class DossierPrints:
+    """Print-and-record for the papers of one dossier, the same from every screen: each paper
+    printed is journalled (original or reprint, template version), each saved to a file goes in
+    the access log. ``after`` runs once a print is recorded (a screen refreshing itself)."""
+
+    def __init__(self, counter: Any, code: str, papers: list[tuple[str, Paper]],
+                 after: Callable[[], object] | None = None) -> None:
+        self.counter, self.code, self.after = counter, code, after
+        self.form_of = {id(paper): form for form, paper in papers}
+        self.papers = [paper for _, paper in papers]
+
+    def printed(self, paper: Paper) -> None:
+        self.counter.dossiers.record_print(self.code, self.form_of[id(paper)], template_id=paper.template.id,
+                                           template_version=paper.template.version)
+        if self.after is not None:
+            self.after()
+
+    def saved(self, paper: Paper, path: Any) -> None:
+        self.counter.privacy.log_export("paper", path, detail={"dossier": self.code, "form": self.form_of[id(paper)]})
