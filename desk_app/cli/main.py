@@ -458,28 +458,19 @@ def _unlock(path: Path) -> None:
 
 def cmd_encrypt(args: argparse.Namespace) -> int:
     from ..models.clock import vn_now
-    from ..storage.encryption import encrypt_database
+    from ..ops.encrypt import encrypt_ward
 
     path = _db_path(args)
     passphrase = _new_passphrase()
-    now = vn_now()
-    result = encrypt_database(path, passphrase, now=now)
+    done = encrypt_ward(path, passphrase, made_by=args.by or "", now=vn_now())
+    result = done.result
     print(f"Đã mã hóa {path}. Bản sao lưu trước khi mã hóa (đã mã hóa): {result.backup}")
     if result.converted_backups:
         print(f"Đã mã hóa {len(result.converted_backups)} bản sao lưu cũ.")
     print("Khóa khôi phục (chỉ hiện một lần; in Phiếu khóa khôi phục, niêm phong, giao lãnh đạo giữ):")
     print(result.recovery)
     if args.sheet:
-        from ..counter import Counter
-        from ..printing.recovery import recovery_sheet
-
-        counter = Counter.open(path)
-        try:
-            ward = counter.ward_name
-        finally:
-            counter.close()
-        args.sheet.write_bytes(recovery_sheet(result.recovery, db_path=path, ward_name=ward, made_by=args.by,
-                                              made_at=now))
+        args.sheet.write_bytes(done.sheet)
         print(f"Phiếu khóa khôi phục: {args.sheet} (in rồi xóa tệp này)")
     if not result.keyring:
         print("Máy này không có kho khóa của hệ điều hành: mỗi lần mở phần mềm sẽ hỏi mật khẩu khóa dữ liệu.")

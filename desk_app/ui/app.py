@@ -405,16 +405,12 @@ class SetupDialog(QDialog):
 def _encrypt_new_ward(counter: Counter, path: Path, setup: "SetupDialog") -> Counter:
     """Right after set-up: encrypt the new ward's file and show its recovery key once."""
     from ..models.clock import vn_now
-    from ..printing.recovery import recovery_sheet
-    from ..storage.encryption import encrypt_database
+    from ..ops.encrypt import encrypt_ward
     from .unlock import RecoveryKeyDialog
 
-    ward = counter.ward_name
     counter.close()
-    now = vn_now()
-    result = encrypt_database(path, setup.passphrase, now=now)
-    sheet = recovery_sheet(result.recovery, db_path=path, ward_name=ward, made_by=setup.made_by, made_at=now)
-    RecoveryKeyDialog(result.recovery, sheet).exec()
+    done = encrypt_ward(path, setup.passphrase, made_by=setup.made_by, now=vn_now())
+    RecoveryKeyDialog(done.result.recovery, done.sheet).exec()
     return Counter.open(path)
 
 
