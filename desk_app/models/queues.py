@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from .calendar import WorkingCalendar
 from .errors import DomainError
 from .lifecycle import OPEN_STATUSES, DossierState, dossier_flags
+from .rules import counter_rules
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,17 @@ class Queue:
         return not (self.no_apology and state.apologies)
 
 
+_LABELS = counter_rules().queue_labels  # resources/rules/counter.json
 QUEUES: tuple[Queue, ...] = (
-    Queue("due_today", "Đến hạn hôm nay", OPEN_STATUSES, due="today", pressing=True),
-    Queue("due_tomorrow", "Hạn trả ngày làm việc tới", OPEN_STATUSES, due="next_working_day",
+    Queue("due_today", _LABELS["due_today"], OPEN_STATUSES, due="today", pressing=True),
+    Queue("due_tomorrow", _LABELS["due_tomorrow"], OPEN_STATUSES, due="next_working_day",
           no_apology=True, pressing=True),  # "hạn trả ngày mai": the last day to apologise in time
-    Queue("overdue", "Quá hạn", OPEN_STATUSES, flag="overdue", urgent=True, pressing=True),
-    Queue("needs_apology", "Cần phiếu xin lỗi", OPEN_STATUSES, flag="needs_apology", urgent=True, pressing=True),
-    Queue("ready_to_return", "Có kết quả, chờ trả", ("result_ready",)),
-    Queue("waiting_supplement", "Chờ bổ sung", ("waiting_supplement",)),
-    Queue("transferred", "Chuyển liên thông", ("transferred",)),
+    Queue("overdue", _LABELS["overdue"], OPEN_STATUSES, flag="overdue", urgent=True, pressing=True),
+    Queue("needs_apology", _LABELS["needs_apology"], OPEN_STATUSES, flag="needs_apology", urgent=True,
+          pressing=True),
+    Queue("ready_to_return", _LABELS["ready_to_return"], ("result_ready",)),
+    Queue("waiting_supplement", _LABELS["waiting_supplement"], ("waiting_supplement",)),
+    Queue("transferred", _LABELS["transferred"], ("transferred",)),
 )
 QUEUE_LABELS: dict[str, str] = {q.name: q.label for q in QUEUES}
 

@@ -20,6 +20,7 @@ class CounterRules:
     incident_report_confirmed: bool
     notify_channels: tuple[str, ...]
     apology_channels: tuple[str, ...]
+    queue_labels: dict[str, str]  # what the work queues are called on the screen
 
     @property
     def incident_hours_text(self) -> str:
@@ -32,4 +33,4 @@ def counter_rules(path: Path = RULES_PATH) -> CounterRules:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     report = data["incident_report_hours"]
     return CounterRules(timedelta(hours=float(report["value"])), str(report["source"]), bool(report["confirmed"]),
-                        tuple(data["notify_channels"]), tuple(data["apology_channels"]))
+                        tuple(data["notify_channels"]), tuple(data["apology_channels"]), dict(data["queue_labels"]))
