@@ -172,7 +172,7 @@ class Counter:
     def add_clerk(self, username: str, full_name: str, role: str, password: str) -> None:
         self.require_role("manage")
         self.store.reference.add_clerk(validate_username(username), clean_text(full_name), validate_role(role),
-                             hash_password(password))
+                                       hash_password(password))
 
     def login(self, username: str, password: str) -> Clerk:
         row = self.store.reference.get_clerk((username or "").strip().lower())

@@ -161,7 +161,7 @@ class DemoWard:
         if roll < 0.02:
             self.stats["refused"] += 1
             self._try(lambda: self.counter.dossiers.refuse(rng.choice(self.data["refusal_reasons"]), procedure_code=code,
-                                                  applicant=applicant, form_data=form))
+                                                           applicant=applicant, form_data=form))
             return
         if roll < 0.08:
             self.stats["supplement"] += 1

@@ -199,7 +199,7 @@ class PrivacyDesk:
         with self.store.privacy.secure_delete():
             with self.store.transaction():
                 self.store.privacy.set_purge(purge.id, state="confirmed", confirmed_at=stamp, confirmed_by=clerk.username,
-                                     kept_ids=kept)
+                                             kept_ids=kept)
                 for dossier_id in purge.dossier_ids:
                     if dossier_id in still_due:
                         self.store.privacy.purge_dossier(dossier_id, stamp)

@@ -58,7 +58,7 @@ def worker(db: Path, ledger: Path, seed: int) -> None:
         while True:
             n = rng.randrange(10**6)
             view = counter.dossiers.receive("2.000815", {"full_name": rng.choice(names), "id_number": f"042090{n:06d}",
-                                                "address": "Tổ dân phố 1, Phường Đại Nài"},
+                                                         "address": "Tổ dân phố 1, Phường Đại Nài"},
                                    form_data={"pages": 1 + n % 5, "copies": 1 + n % 3})
             paper = papers.dossier_paper(view.code, "receipt")  # rendered and the print journaled
             assert paper.pdf.startswith(b"%PDF")

@@ -250,7 +250,7 @@ def retention_db(tmp_path) -> Path:
     for code, person in (("2.000884", {"full_name": "Phạm Thị Hồng Nhung", "id_number": "042190055501"}),
                          ("2.000815", {"full_name": "Võ Minh Khôi", "id_number": "042090077702"})):
         view = counter.dossiers.receive(code, {**person, "birth_date": "02/09/1990", "sex": "Nữ", "phone": "0987654321",
-                                      "address": "Số 7, đường Hà Huy Tập, Phường Đại Nài"})
+                                               "address": "Số 7, đường Hà Huy Tập, Phường Đại Nài"})
         counter.dossiers.mark_result_ready(view.code)
         counter.dossiers.return_result(view.code)
     with counter.store.transaction():  # what the sync client does once the district has them
@@ -317,9 +317,9 @@ def test_incidents_list_and_export_with_the_72_hour_deadline(tmp_path):
     counter.login("admin", "quantri123")
     now = datetime.now(VN_TZ)
     counter.privacy.record_incident(detected_at=now - timedelta(hours=80), kind="Mất hoặc bị lấy cắp máy tính/USB",
-                            description="Mất USB chứa bản quét giấy tờ", people_affected=12)
+                                    description="Mất USB chứa bản quét giấy tờ", people_affected=12)
     counter.privacy.record_incident(detected_at=now - timedelta(hours=1, minutes=30), kind="Tiết lộ nhầm dữ liệu",
-                            description="Gửi nhầm phiếu hẹn cho người khác", measures="Gọi điện thu hồi")
+                                    description="Gửi nhầm phiếu hẹn cho người khác", measures="Gọi điện thu hồi")
     counter.close()
 
     listed = run("incidents", "--db", str(path))

@@ -340,7 +340,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         _write(args.out, protect(report.data, fmt, password) if password else report.data)
         # no login here: the access log names the command line and the OS user
         counter.privacy.log_export(args.kind, args.out, period=period,
-                           detail={"format": fmt, "rows": report.rows, "by": args.dimension})
+                                   detail={"format": fmt, "rows": report.rows, "by": args.dimension})
     finally:
         counter.close()
     what = f"{report.title[:1]}{report.title[1:].lower()}"

@@ -113,9 +113,9 @@ def _checks(report: _Report, db_path: Path) -> None:
             count += 1
         first, second, third, fourth = views[0], views[1], views[2], views[3]
         counter.dossiers.request_supplement(["Bản sao giấy tờ tùy thân"], "Thiếu giấy tờ", procedure_code=first.procedure.code,
-                                   applicant=APPLICANT)
+                                            applicant=APPLICANT)
         supplement = counter.dossiers.request_supplement(["Giấy ủy quyền"], "Thiếu", procedure_code=second.procedure.code,
-                                                applicant=APPLICANT)
+                                                         applicant=APPLICANT)
         refused = counter.dossiers.refuse("Không thuộc thẩm quyền", procedure_code=third.procedure.code, applicant=APPLICANT)
         counter.dossiers.transfer(fourth.code, "UBND tỉnh")
         clock_at[0] += timedelta(hours=1)
@@ -164,7 +164,7 @@ def _checks(report: _Report, db_path: Path) -> None:
                            admin_username="admin", admin_password="tu-kiem-tra-1")
         counter.login("admin", "tu-kiem-tra-1")
         counter.dossiers.receive(counter.catalogue.procedures[0].code, APPLICANT,
-                        form_data=_sample_form(counter, counter.catalogue.procedures[0].declaration_template))
+                                 form_data=_sample_form(counter, counter.catalogue.procedures[0].declaration_template))
         counter.close()
         result = encrypt_database(path, "mật khẩu tự kiểm tra", now=clock_at[0], use_keyring=False)
         keys.forget(path)

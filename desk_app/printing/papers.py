@@ -286,7 +286,7 @@ class Papers:
         tz = c.now().tzinfo
         rows = []
         for row in c.store.lists.book_entries(datetime.combine(start, time(0, 0), tz),
-                                        datetime.combine(end, time(23, 59, 59), tz)):
+                                              datetime.combine(end, time(23, 59, 59), tz)):
             rows.append({
                 "code": row["code"], "procedure": c.catalogue.name_of(row["procedure_code"]),
                 "applicant": row["applicant_name"],

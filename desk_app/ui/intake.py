@@ -425,7 +425,7 @@ class IntakeView(QWidget):
         applicant, form_data = split_applicant(self.values())
         try:
             view = self.counter.dossiers.refuse(reason, procedure_code=self.procedure.code, applicant=applicant,
-                                       form_data=form_data, template=(self.template.id, self.template.version))
+                                                form_data=form_data, template=(self.template.id, self.template.version))
         except DomainError as exc:
             warn(self, exc.message)
             return None
@@ -476,8 +476,8 @@ class IntakeView(QWidget):
         if not values:
             return
         self.counter.dossiers.save_draft(self.draft_id, procedure_code=self.procedure.code,
-                                template=(self.template.id, self.template.version), values=values,
-                                papers=self.ticked_papers())
+                                         template=(self.template.id, self.template.version), values=values,
+                                         papers=self.ticked_papers())
 
     def has_unsaved_form(self) -> bool:
         """A procedure chosen and something typed that is not yet a dossier (it lives as a draft)."""

@@ -57,8 +57,8 @@ def enrolled(server, proxy, make_desk):
 def work_a_day(desk, applicant, n: int = 3) -> None:
     for i in range(n):
         view = desk.counter.dossiers.receive(MARITAL if i % 2 else BIRTH,
-                                    {**applicant, "full_name": f"Nguyễn Văn Đức {chr(65 + i)}",
-                                     "id_number": f"0420900{i:05d}"})
+                                             {**applicant, "full_name": f"Nguyễn Văn Đức {chr(65 + i)}",
+                                              "id_number": f"0420900{i:05d}"})
         desk.counter.dossiers.mark_result_ready(view.code)
         desk.clock.advance(minutes=20)
 

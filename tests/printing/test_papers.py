@@ -164,7 +164,7 @@ def test_a_late_birth_registration_pays_the_late_fee_on_its_receipt(counter, pap
     assert ("Đăng ký quá hạn: theo mức thu do Hội đồng nhân dân tỉnh quy định (phường chưa cài đặt mức thu nên "
             "chưa thu)") in text_of(papers.dossier_paper(unset.code, "receipt").pdf)
     poor = counter.dossiers.receive("1.001193", applicant, form_data={**BIRTH_FORM, "child.birth_date": "01/08/2026",
-                                                             "fee_exempt": "Người thuộc hộ nghèo"})
+                                                                      "fee_exempt": "Người thuộc hộ nghèo"})
     assert "Miễn lệ phí (thuộc trường hợp: Người thuộc hộ nghèo)" in text_of(
         papers.dossier_paper(poor.code, "receipt").pdf)
 

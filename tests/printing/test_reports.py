@@ -42,7 +42,7 @@ def build_week(counter, clock) -> dict:
     v["A"] = counter.dossiers.receive(COPY, person(1), form_data={"pages": 2, "copies": 1})
     v["C"] = counter.dossiers.receive(MARITAL, person(3))
     v["E"] = counter.dossiers.request_supplement(["Tờ khai có chữ ký"], "Thiếu chữ ký", procedure_code=MARITAL,
-                                        applicant=person(5))
+                                                 applicant=person(5))
     v["F"] = counter.dossiers.refuse("Không thuộc thẩm quyền của phường", procedure_code=BIRTH, applicant=person(6))
     v["G"] = counter.dossiers.receive(MARITAL, person(7))
     v["H"] = counter.dossiers.receive(MARITAL, person(8))

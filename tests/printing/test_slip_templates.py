@@ -84,7 +84,7 @@ def test_supplement_request_lists_every_item_once(counter, papers, applicant):
     items = ["Giấy tờ chứng minh đã ly hôn (bản án hoặc quyết định của Tòa án)",
              "Tờ khai chưa ghi nơi cư trú trước khi chuyển đến"]
     view = counter.dossiers.request_supplement(items, "Hồ sơ chưa đủ thành phần theo quy định", procedure_code=MARRIAGE,
-                                      applicant=applicant, contact="Công chức Tư pháp – Hộ tịch, 0239 3855 123")
+                                               applicant=applicant, contact="Công chức Tư pháp – Hộ tịch, 0239 3855 123")
     text = text_of(papers.dossier_paper(view.code, "supplement", record=False).pdf)
 
     assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in text
@@ -126,7 +126,7 @@ def test_apology_gives_old_and_new_appointment(counter, clock, papers, applicant
     received, due = view.state.received_at, view.state.due_at
     clock.set(2026, 11, 25, 9, 0)
     view = counter.dossiers.issue_apology(view.code, "Phải xác minh tình trạng hôn nhân tại nơi cư trú trước đây",
-                                 date(2026, 12, 2), channel="Tin nhắn")
+                                          date(2026, 12, 2), channel="Tin nhắn")
     text = text_of(papers.dossier_paper(view.code, "apology", record=False).pdf)
 
     assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text

@@ -88,8 +88,8 @@ def test_incomplete_papers_point_to_the_one_supplement_request(counter, applican
 
 def test_supplement_once_then_received_with_a_fresh_clock(counter, clock, applicant):
     view = counter.dossiers.request_supplement(["Giấy chứng sinh (bản chính)", "Bản sao CCCD của mẹ"],
-                                      "Hồ sơ thiếu giấy tờ theo quy định", procedure_code=MARITAL,
-                                      applicant=applicant)
+                                               "Hồ sơ thiếu giấy tờ theo quy định", procedure_code=MARITAL,
+                                               applicant=applicant)
     assert view.status == "waiting_supplement" and view.state.due_at is None
     clock.set(2026, 11, 25, 10, 0)  # Wednesday
     view = counter.dossiers.supplement(view.code)
@@ -327,9 +327,9 @@ def test_due_tomorrow_queue_warns_before_the_apology_deadline(counter, clock, ap
 
 def test_a_draft_survives_closing_the_app_and_is_per_clerk(db_path, counter, clock):
     counter.dossiers.save_draft("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
-                       values={"child.full_name": "Nguyễn Minh"}, papers=["Giấy chứng sinh"])
+                                values={"child.full_name": "Nguyễn Minh"}, papers=["Giấy chứng sinh"])
     counter.dossiers.save_draft("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
-                       values={"child.full_name": "Nguyễn Minh An"}, papers=["Giấy chứng sinh"])
+                                values={"child.full_name": "Nguyễn Minh An"}, papers=["Giấy chứng sinh"])
     counter.close()
     again = Counter.open(db_path, clock=clock)
     again.login("lan", "canbo1234")

@@ -77,7 +77,7 @@ def test_only_synced_closed_dossiers_past_retention_are_listed(counter, clock, l
     twenty = returned(counter, TRANSACTION, {**OTHER, "full_name": "Võ Minh Khôi"})
     still_open = counter.dossiers.receive(SIGNATURE, {**OTHER, "id_number": "042090077703", "full_name": "Đặng Văn Mở"})
     refused = counter.dossiers.refuse("Không thuộc thẩm quyền", procedure_code=SIGNATURE,
-                             applicant={**OTHER, "id_number": "042090077704", "full_name": "Hồ Thị Từ"})
+                                      applicant={**OTHER, "id_number": "042090077704", "full_name": "Hồ Thị Từ"})
     synced(counter)
     clock.advance(days=365 * 2 - 2)
     assert counter.privacy.list_purge() is None  # two years not yet over
@@ -129,7 +129,7 @@ def test_confirmation_removes_the_citizen_from_the_file_and_keeps_the_checks_cle
     counter.dossiers.record_survey(purged.code, {"officer_polite": 5, "result_on_time": 4})
     kept = returned(counter, COPY, OTHER)
     counter.dossiers.save_draft("d1", procedure_code=SIGNATURE, template=None,
-                       values={"applicant.full_name": "Phạm Thị Hồng Nhung", "applicant.id_number": "042 190 055 501"})
+                                values={"applicant.full_name": "Phạm Thị Hồng Nhung", "applicant.id_number": "042 190 055 501"})
     synced(counter)
     clock.advance(days=365 * 2 + 1)
     counter.logout()

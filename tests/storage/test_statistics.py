@@ -36,7 +36,7 @@ def ward(counter, clock):
     v["A"] = counter.dossiers.receive(COPY, person(1), form_data={"pages": 2, "copies": 1})
     v["C"] = counter.dossiers.receive(MARITAL, person(3))
     v["E"] = counter.dossiers.request_supplement(["Tờ khai có chữ ký"], "Thiếu chữ ký", procedure_code=MARITAL,
-                                        applicant=person(5))
+                                                 applicant=person(5))
     v["F"] = counter.dossiers.refuse("Không thuộc thẩm quyền của phường", procedure_code=BIRTH, applicant=person(6))
     v["G"] = counter.dossiers.receive(MARITAL, person(7))
     v["H"] = counter.dossiers.receive(MARITAL, person(8))
@@ -66,7 +66,7 @@ def ward(counter, clock):
     clock.set(2026, 11, 30, 10, 30)
     v["C"] = counter.dossiers.return_result(v["C"].code)  # after the first appointment: late despite the apology
     counter.dossiers.record_survey(v["A"].code, {"officer_polite": 5, "result_on_time": 4, "access_place": 2,
-                                        "trips": "1 lần"})
+                                                 "trips": "1 lần"})
     counter.dossiers.record_survey(v["B"].code, {"officer_polite": 3, "result_on_time": 5}, channel="paper")
     clock.set(2026, 11, 30, 12, 0)
     clock.set(2026, 12, 1, 9, 0)

@@ -68,7 +68,7 @@ def test_a_page_of_new_dossiers_is_searchable_and_indexed_in_one_write(counter, 
     to apply the page. Indexed by the insert itself, the page's dossiers go out together."""
     names = ["An", "Bình", "Chi", "Dung", "Giang", "Hà", "Khánh", "Lan", "Minh", "Ngọc", "Phương", "Quế"]
     codes = [other.dossiers.receive(BIRTH, {**applicant, "full_name": f"Trần Thị {name}",
-                                   "id_number": f"0420900123{k:02d}"}).code for k, name in enumerate(names)]
+                                            "id_number": f"0420900123{k:02d}"}).code for k, name in enumerate(names)]
     segments = []
     counter.store.conn.set_trace_callback(
         lambda sql: segments.append(sql) if "INSERT INTO" in sql and "dossier_fts_idx" in sql else None)

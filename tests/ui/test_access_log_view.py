@@ -89,7 +89,7 @@ def test_filters_by_period_clerk_and_kind(qtbot, counter, activity):
 def test_an_export_from_the_command_line_names_it(qtbot, counter, activity):
     counter.logout()
     counter.privacy.log_export("book", "/tmp/so.xlsx", period=Period(date(2026, 11, 1), date(2026, 11, 30)),
-                       detail={"format": "xlsx"})
+                               detail={"format": "xlsx"})
     counter.login("hung", "lanhdao123")
     dialog = AccessLogDialog(counter)
     qtbot.addWidget(dialog)

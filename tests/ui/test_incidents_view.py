@@ -49,7 +49,7 @@ def test_add_an_incident_see_the_deadline_mark_it_reported(qtbot, leader, clock)
     assert dialog.table.item(0, 0).background().color() != OVERDUE
 
     counter.privacy.record_incident(detected_at=clock() - timedelta(hours=80), kind="lost_device",
-                            description="Mất máy tính xách tay của bộ phận một cửa")
+                                    description="Mất máy tính xách tay của bộ phận một cửa")
     dialog.refresh()
     assert "2 sự cố; 2 chưa báo cáo, trong đó 1 đã quá 72 giờ." == dialog.summary.text()
     late_row = next(r for r in range(2) if dialog.table.item(r, 1).text().startswith("Mất"))

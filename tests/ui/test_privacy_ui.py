@@ -105,7 +105,7 @@ def test_search_results_mask_until_the_clerk_opens_the_record(qtbot, dossiers, c
 
 def test_enter_on_a_row_opens_it_and_another_row_closes_it(qtbot, dossiers, counter, dossier, applicant):
     other = counter.dossiers.receive("1.004873", dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111",
-                                              phone="0987000111"))
+                                                      phone="0987000111"))
     rows = dossiers.search("0")  # both, by the start of their phones and ID numbers
     assert {r.code for r in rows} == {dossier.code, other.code}
     first = dossiers.model.code_at(0)
@@ -129,7 +129,7 @@ def test_queue_lists_show_no_id_number_or_phone(dossiers, counter, dossier):
 
 def test_intake_citizen_results_are_masked_and_the_fill_is_a_logged_view(intake, counter, dossier, applicant):
     counter.dossiers.receive("1.004873", dict(applicant, full_name="Nguyễn Văn Đạt", id_number="042090099999",
-                                     phone="0987654321"))
+                                              phone="0987654321"))
     intake.choose_procedure("2.000884")
     intake.lookup_citizen("nguyen van")
     texts = [intake.citizen_results.item(i).text() for i in range(intake.citizen_results.count())]
