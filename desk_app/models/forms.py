@@ -29,6 +29,7 @@ from .validation import (
     validate_phone,
 )
 from .words import date_in_words, money_in_words, number_in_words
+from .wording import WORDING_FILE
 
 KINDS = ("declaration", "slip", "listing", "book", "report", "fragment")  # fragment: fields only, shared by screens
 PAPER_TYPES = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control", "book", "listing",
@@ -565,6 +566,8 @@ def load_library(folder: Path, *, strict: bool = False) -> TemplateLibrary:
     never a crash: the other templates stay usable."""
     library = TemplateLibrary()
     for path in sorted(folder.rglob("*.toml")):
+        if path.name == WORDING_FILE:  # the shared words, not a template
+            continue
         try:
             library.add(load_template_file(path))
         except TemplateError as exc:

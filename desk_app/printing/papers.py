@@ -26,8 +26,12 @@ from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
 from ..models.settings import default_of
 from ..models.papers import DOSSIER_PAPERS, NEEDED_STEP, PAPER_LABELS, copy_kind
 from ..models.validation import format_date
+from ..models.wording import paper_wording
 from .render import render_pdf
 from .verify import verification_text
+
+
+WORDS = paper_wording()
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def balanced_lines(text: str) -> str:
 
 
 def _ward_place(name: str) -> str:
-    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Đặc khu "):
+    for prefix in WORDS.texts("ward.place_prefixes"):
         if name.startswith(prefix):
             return name[len(prefix):].split(" (")[0]
     return name
@@ -100,7 +104,7 @@ class Papers:
         return {
             "name": name,
             "code": c.ward_code,
-            "body": c.setting("ward.body") or f"UBND {name.split(' (')[0]}",
+            "body": c.setting("ward.body") or WORDS.text("ward.body", ward=name.split(" (")[0]),
             "unit": unit,
             "unit_lines": balanced_lines(unit.upper()),
             "place": c.setting("ward.place") or _ward_place(name),
@@ -108,7 +112,7 @@ class Papers:
             "address": c.setting("ward.address") or "",
             "phone": c.setting("ward.phone") or "",
             "hotline": c.setting("ward.hotline") or "",
-            "head_title": c.setting("ward.head_title") or "Chủ tịch",
+            "head_title": c.setting("ward.head_title") or WORDS.text("ward.head_title"),
             "head_name": c.setting("ward.head_name") or "",
         }
 
@@ -126,10 +130,10 @@ class Papers:
             "code": proc.code, "name": proc.name, "domain": proc.domain,
             "time_limit": proc.time_limit.describe(self.counter.office_hours.same_day_cutoff),
             "fee": describe_fee(proc.fee, settings),
-            "result": proc.result, "solved_by": "Cấp xã" if proc.solved_by == "ward" else "Cơ quan cấp trên",
+            "result": proc.result, "solved_by": WORDS.text("procedure.solved_by_ward" if proc.solved_by == "ward" else "procedure.solved_by_other"),
             "channels": ", ".join(proc.submit_channels),
             "components": [{"name": c.name, "paper_kind": c.paper_kind_label, "count": c.count,
-                            "required": "Bắt buộc" if c.required else "Nếu có"} for c in proc.components],
+                            "required": WORDS.text("procedure.component_required" if c.required else "procedure.component_optional")} for c in proc.components],
             "process": [{"text": s} for s in proc.process],
             "legal_basis": [{"text": s} for s in proc.legal_basis],
             "exemptions": [{"text": s} for s in proc.fee_exemptions],
@@ -155,7 +159,7 @@ class Papers:
                     "from_unit": unit if outgoing else a.payload.get("from_unit", ""),
                     "to_unit": a.payload.get("to_unit", "") if outgoing else unit,
                     "at": a.at, "due": due or "",
-                    "due_text": f"(hạn của bước: {due:%H:%M %d/%m/%Y})" if due else "",
+                    "due_text": WORDS.text("steps.due", due=f"{due:%H:%M %d/%m/%Y}") if due else "",
                     "verdict": TIMELINESS_LABELS[classify_return(a.at, judge)] if judge else "",
                     "note": ACTION_LABELS[a.kind],
                 })
@@ -189,7 +193,7 @@ class Papers:
             "clerk": {"full_name": self._clerk_name(actions[0].clerk if actions else None),
                       "username": actions[0].clerk if actions else ""},
             "printed": {"at": now, "date": now.date(), "copy_kind": copy_kind,
-                        "copy_label": "Bản in lại" if copy_kind == "reprint" else ""},
+                        "copy_label": WORDS.text("footer.reprint") if copy_kind == "reprint" else ""},
             "dossier": {
                 "code": view.code, "official_code": view.row.official_code or "",
                 "received_at": received.at if received else (actions[0].at if actions else None),
@@ -198,7 +202,7 @@ class Papers:
                 "sets": 1,
                 "time_limit": view.procedure.time_limit.describe(c.office_hours.same_day_cutoff) if view.procedure else "",
                 "fee": self._fee_text(view, received),
-                "result_place": c.setting("ward.result_place") or f"Bộ phận Một cửa {c.ward_name.split(' (')[0]}",
+                "result_place": c.setting("ward.result_place") or WORDS.text("ward.result_place", ward=c.ward_name.split(" (")[0]),
                 "book_line": "", "request": view.procedure.name if view.procedure else view.row.procedure_code,
                 "papers": papers, "steps": steps, "home_unit": data.get("home_unit") or "",
             },
@@ -239,16 +243,16 @@ class Papers:
             return rule
         amount = int(fee["amount"])
         if fee.get("exemption"):
-            return f"Miễn lệ phí (thuộc trường hợp: {fee['exemption']})"
+            return WORDS.text("fee.exempt", exemption=fee["exemption"])
         if fee.get("late"):
             spec = view.procedure.fee.late if view.procedure and view.procedure.fee.late else None
             late_rule = describe_fee(spec, self.counter.settings()) if spec else rule
             if amount == 0:  # the province's late fee is not set at this ward: nothing was charged
-                return f"Đăng ký quá hạn: {late_rule[:1].lower() + late_rule[1:]} (phường chưa cài đặt mức thu nên chưa thu)"
-            return f"{format_money(amount)} ({money_in_words(amount)}): lệ phí đăng ký quá hạn, {late_rule}"
+                return WORDS.text("fee.late_not_set", rule=late_rule[:1].lower() + late_rule[1:])
+            return WORDS.text("fee.late", amount=format_money(amount), words=money_in_words(amount), rule=late_rule)
         if amount == 0:
-            return rule.split(";")[0] if rule else "Không thu"
-        return f"{format_money(amount)} ({money_in_words(amount)}); {rule}"
+            return rule.split(";")[0] if rule else WORDS.text("fee.free")
+        return WORDS.text("fee.charged", amount=format_money(amount), words=money_in_words(amount), rule=rule)
 
     # -- papers ---------------------------------------------------------------------------------
     def dossier_paper(self, key: str, form: str, *, record: bool = True) -> Paper:
@@ -291,10 +295,10 @@ class Papers:
                 "code": row["code"], "procedure": c.catalogue.name_of(row["procedure_code"]),
                 "applicant": row["applicant_name"],
                 "contact": "; ".join(x for x in (row["address"], row["applicant_phone"]) if x),
-                "solver": "Cấp trên (liên thông)" if row["transferred"] else "UBND cấp xã",
+                "solver": WORDS.text("book.solver_transferred" if row["transferred"] else "book.solver_ward"),
                 "received_at": _dt(row["received_at"] or row["created_at"]),
                 "due_at": _dt(row["due_at"]), "returned_at": _dt(row["returned_at"]),
-                "result_channel": "Trực tiếp" if row["returned_at"] else "",
+                "result_channel": WORDS.text("book.returned_in_person") if row["returned_at"] else "",
                 "status": STATUS_LABELS.get(row["status"], row["status"]),
             })
         return rows

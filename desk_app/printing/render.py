@@ -41,6 +41,7 @@ from ..models.forms import Block, FormTemplate, lookup
 from ..models.privacy import mask_id_number
 from ..models.text import nfc
 from ..models.validation import format_date, parse_date
+from ..models.wording import paper_wording
 from ..models.words import date_in_words, money_in_words, number_in_words
 from .fonts import register_fonts
 from .qr import draw_qr
@@ -49,12 +50,16 @@ rl_config.useA85 = 0  # binary streams: ASCII85 only makes the file bigger and s
 
 MARGINS = {"top": 20 * mm, "bottom": 20 * mm, "left": 30 * mm, "right": 15 * mm}
 FOOTER_HEIGHT = 17 * mm  # inside the bottom margin line: QR code and the paper's identity
-EMPTY = "…………"
-MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-MOTTO_2 = "Độc lập - Tự do - Hạnh phúc"
+WORDS = paper_wording()
+EMPTY = WORDS.text("header.blank")
 
 _PH = re.compile(r"\{([^{}]*)\}")
 _ALIGN = {"left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT, "justify": TA_JUSTIFY}
+
+
+def _nation() -> str:
+    """Quốc hiệu and tiêu ngữ as the header prints them (the motto underlined)."""
+    return f"<b>{WORDS.text('header.nation')}</b><br/><u><b>{WORDS.text('header.motto')}</b></u>"
 
 
 # -- values -------------------------------------------------------------------------------
@@ -251,8 +256,8 @@ class QrFooter:
 
     def identity(self) -> str:
         code = lookup(self.context, "dossier.code")
-        parts = [f"Mã hồ sơ: {code}"] if code else []
-        parts.append(f"Mẫu: {self.template.id} v{self.template.version}")
+        parts = [WORDS.text("footer.code", code=code)] if code else []
+        parts.append(WORDS.text("footer.template", id=self.template.id, version=self.template.version))
         if self.template.form_number:
             parts.append(self.template.form_number)
         copy = lookup(self.context, "printed.copy_label")
@@ -299,14 +304,14 @@ class _NumberedCanvas(rl_canvas.Canvas):
             side = 15 * mm
             draw_qr(self, verify, left, bottom, side)
             text_x = left + side + 3 * mm
-            self.drawString(text_x, bottom + 9 * mm, nfc("Quét mã QR để kiểm tra tính xác thực của giấy tờ."))
+            self.drawString(text_x, bottom + 9 * mm, WORDS.text("footer.verify"))
         identity, size = footer.identity(), 8.0
         while size > 5 and stringWidth(identity, "Tinos-Italic", size) > right - text_x:
             size -= 0.5  # shrink to stay inside the margins, never run off the page
         self.setFont("Tinos-Italic", size)
         self.drawString(text_x, bottom + 5 * mm, identity)
         self.setFont("Tinos-Italic", 8)
-        self.drawRightString(right, bottom + 1 * mm, f"Trang {number}/{total}")
+        self.drawRightString(right, bottom + 1 * mm, WORDS.text("footer.page", number=number, total=total))
 
 
 # -- the document -------------------------------------------------------------------------
@@ -398,12 +403,12 @@ class Renderer:
         left_lines = [self.text(x) for x in b.get("left", ["{ward.body|upper}"])]
         left_bold = [self.text(x) for x in b.get("left_bold", ["{ward.unit_lines}"])]
         left = "<br/>".join(left_lines + [f"<u><b>{x}</b></u>" for x in left_bold])
-        right = f"<b>{MOTTO}</b><br/><u><b>{MOTTO_2}</b></u>"
+        right = _nation()
         size = self.size - 1
         style = {"fontSize": size, "leading": size * 1.3}
         rows = [[self.p(left, "center", **style), self.p(right, "center", **style)]]
         if b.get("date_line", True) or b.get("number"):
-            number = self.text(b.get("number", "Số: …………"))
+            number = self.text(b.get("number", WORDS.text("header.number")))
             place = self.text(b.get("date", "{ward.place}, {printed.date|date_long}"))
             rows.append([self.p(number, "center", **style), self.p(f"<i>{place}</i>", "center", **style)])
         table = Table(rows, colWidths=[self.width * 0.45, self.width * 0.55])
@@ -416,7 +421,7 @@ class Renderer:
         if b.get("form_number", self.t.form_number):
             caption = self.text(b.get("form_number", self.t.form_number))
             out.append(self.p(f"<i>{caption}</i>", "body", alignment=TA_RIGHT, fontSize=self.size - 3))
-        out.append(self.p(f"<b>{MOTTO}</b><br/><u><b>{MOTTO_2}</b></u>", "center"))
+        out.append(self.p(_nation(), "center"))
         out.append(Spacer(1, 3 * mm))
         return out
 
@@ -474,7 +479,7 @@ class Renderer:
             data.append([self.p(fill_markup(c.get("value", ""), row_ctx, empty=""), "cell",
                                 alignment=_ALIGN.get(c.get("align", "left"), TA_LEFT)) for c in columns])
         if not items:
-            data.append([self.p(self.text(b.get("empty", "(không có)")), "cell", alignment=TA_CENTER)]
+            data.append([self.p(self.text(b.get("empty", WORDS.text("table.empty"))), "cell", alignment=TA_CENTER)]
                         + [""] * (len(columns) - 1))
         table = Table(data, colWidths=widths, repeatRows=1)
         style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),

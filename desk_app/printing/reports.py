@@ -35,26 +35,14 @@ from ..models.statistics import (
     percent,
 )
 from ..models.text import nfc
+from ..models.wording import paper_wording
 from .papers import Papers
 
-KINDS: dict[str, str] = {
-    "handling": "Báo cáo tình hình tiếp nhận và giải quyết hồ sơ",
-    "book": "Sổ theo dõi hồ sơ",
-    "listing": "Niêm yết thủ tục hành chính",
-}
+WORDS = paper_wording()
+KINDS: dict[str, str] = {kind: WORDS.text(f"reports.{kind}") for kind in ("handling", "book", "listing")}
 FORMATS = ("pdf", "xlsx")
-TOTAL_LABEL = "Tổng cộng"
-
-# What the derived columns mean (METRIC_HELP defines the counts).
-DERIVED_HELP: dict[str, str] = {
-    "on_time_rate": "(Trước hạn + đúng hạn) / số hồ sơ đã giải quyết trong kỳ.",
-    "average_days_to_return": "Bình quân số ngày lịch từ khi tiếp nhận đến khi trả kết quả, "
-                              "trên các hồ sơ đã giải quyết trong kỳ.",
-    "time_cut": "1 − bình quân (thời gian thực tế đến khi có kết quả / thời hạn luật định); "
-                "0 % là dùng hết thời hạn, số âm là quá hạn.",
-    "satisfaction": "Tỷ lệ câu trả lời “hài lòng” trở lên của phiếu khảo sát (SIPAS), "
-                    "bình quân theo các tiêu chí.",
-}
+TOTAL_LABEL = WORDS.text("reports.total")
+DERIVED_HELP: dict[str, str] = WORDS.table("reports.derived_help")  # what the derived columns mean
 # Metrics whose help is the one of another ("early" is explained with "solved").
 _HELP_OF = {"early": "solved", "on_time": "solved", "late": "solved"}
 
@@ -126,7 +114,7 @@ class Reports:
             "printed": {"at": now, "date": now.date(), "copy_kind": "original", "copy_label": ""},
             "report": {
                 "from": table.period.start, "to": table.period.end, "period": table.period.label,
-                "dimension": table.dimension_label or "Tổng hợp", "summary": table.summary(),
+                "dimension": table.dimension_label or WORDS.text("reports.whole"), "summary": table.summary(),
                 "as_of": table.as_of, "surveys": total["surveys"],
                 "satisfaction": format_value("satisfaction", total.satisfaction.overall if total.satisfaction else None),
                 "rows": rows, "areas": areas,
@@ -145,12 +133,12 @@ class Reports:
         ward = self.papers.ward_context()
         book = _workbook()
         ws = book.active
-        ws.title = "Báo cáo"
+        ws.title = WORDS.text("reports.sheet")
         metrics = list(METRICS) + list(DERIVED)
-        headers = ["STT", table.dimension_label] + [METRICS.get(m) or DERIVED[m] for m in metrics]
-        _preamble(ws, ward, title, [f"Kỳ báo cáo: {period.label}",
-                                    f"Hồ sơ đang giải quyết tính đến {_when(table.as_of)}; nhóm theo "
-                                    f"{table.dimension_label.lower()}."], len(headers))
+        headers = [WORDS.text("reports.number_column"), table.dimension_label] + [METRICS.get(m) or DERIVED[m] for m in metrics]
+        _preamble(ws, ward, title, [WORDS.text("reports.period", period=period.label),
+                                    WORDS.text("reports.as_of", when=_when(table.as_of),
+                                               dimension=table.dimension_label.lower())], len(headers))
         _header_row(ws, HEADER_ROW, headers)
         r = HEADER_ROW
         for index, (_, label, figures) in enumerate(table.rows, 1):
@@ -163,14 +151,14 @@ class Reports:
         total = table.total
         if total.satisfaction is not None and total.satisfaction.responses:
             r += 2
-            ws.cell(r, 1, "Chỉ số hài lòng theo tiêu chí").font = _font(bold=True)
+            ws.cell(r, 1, WORDS.text("reports.satisfaction")).font = _font(bold=True)
             survey = self.counter.survey
             for area, share in total.satisfaction.by_area.items():
                 r += 1
                 ws.cell(r, 2, nfc(survey.area_label(area)))
                 _number(ws.cell(r, 3), share, "0.0%")
             r += 1
-            ws.cell(r, 2, "Chung").font = _font(bold=True)
+            ws.cell(r, 2, WORDS.text("reports.satisfaction_overall")).font = _font(bold=True)
             _number(ws.cell(r, 3), total.satisfaction.overall, "0.0%").font = _font(bold=True)
         _widths(ws, [6, 46] + [13] * len(metrics))
         ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)
@@ -189,14 +177,14 @@ class Reports:
     def book_xlsx(self, period: Period) -> Report:
         template = self.papers.slip_template("book")
         columns = _book_columns(template)  # (title, key) from the template's table: same columns as the PDF
-        columns.append(("Tình trạng", "status"))
+        columns.append((WORDS.text("book.status_column"), "status"))
         rows = self.book_rows(period)
         book = _workbook()
         ws = book.active
-        ws.title = "Sổ theo dõi"
+        ws.title = WORDS.text("book.sheet")
         _preamble(ws, self.papers.ward_context(), template.title,
-                  [f"Từ ngày {period.start:%d/%m/%Y} đến ngày {period.end:%d/%m/%Y}", f"Tổng số hồ sơ: {len(rows)}"],
-                  len(columns))
+                  [WORDS.text("book.period", start=f"{period.start:%d/%m/%Y}", end=f"{period.end:%d/%m/%Y}"),
+                   WORDS.text("book.count", count=len(rows))], len(columns))
         _header_row(ws, HEADER_ROW, [title for title, _ in columns])
         for r, item in enumerate(rows, HEADER_ROW + 1):
             item = {"index": r - HEADER_ROW, **item}
@@ -228,17 +216,18 @@ class Reports:
         procedures = [ctx["procedure"] for ctx in self.listing_contexts()]
         book = _workbook()
         ws = book.active
-        ws.title = "Niêm yết"
-        headers = ["STT", "Mã thủ tục", "Tên thủ tục", "Lĩnh vực", "Thời hạn giải quyết", "Phí, lệ phí",
-                   "Thành phần hồ sơ"]
+        ws.title = WORDS.text("listing.sheet")
+        headers = WORDS.texts("listing.headers")
         _preamble(ws, self.papers.ward_context(), template.title,
-                  [f"Số thủ tục đang áp dụng: {len(procedures)}"], len(headers))
+                  [WORDS.text("listing.count", count=len(procedures))], len(headers))
         _header_row(ws, HEADER_ROW, headers)
         for r, proc in enumerate(procedures, HEADER_ROW + 1):
-            components = "\n".join(f"{i}. {c['name']} ({c['paper_kind']}, {c['count']} bản, {c['required'].lower()})"
+            components = "\n".join(WORDS.text("procedure.component_line", index=i, name=c["name"],
+                                              paper_kind=c["paper_kind"], count=c["count"],
+                                              required=c["required"].lower())
                                    for i, c in enumerate(proc["components"], 1))
             values = [r - HEADER_ROW, proc["code"], proc["name"], proc["domain"], proc["time_limit"], proc["fee"],
-                      components or "(Không yêu cầu giấy tờ)"]
+                      components or WORDS.text("procedure.no_components")]
             for col, value in enumerate(values, 1):
                 cell = ws.cell(r, col, nfc(value) if isinstance(value, str) else value)
                 cell.alignment = _align(wrap_text=True, vertical="top")
@@ -408,8 +397,8 @@ def _widths(ws: Any, widths: Sequence[float]) -> None:
 
 
 def _help_sheet(book: Any, metrics: Sequence[str]) -> None:
-    ws = book.create_sheet("Định nghĩa")
-    _header_row(ws, 1, ["Chỉ tiêu", "Cách tính"])
+    ws = book.create_sheet(WORDS.text("reports.help_sheet"))
+    _header_row(ws, 1, WORDS.texts("reports.help_headers"))
     ws.row_dimensions[1].height = 20
     for r, metric in enumerate(metrics, 2):
         label = METRICS.get(metric) or DERIVED[metric]
