@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .models.catalogue import Procedure
+from .models.changes import Changes, dossier_changes
 from .models.clock import as_vn
 from .models.deadlines import compute_due
 from .models.dossier_code import make_code
@@ -47,6 +48,7 @@ class DossierView:
     flags: frozenset[str]
     procedure: Procedure | None
     warnings: tuple[str, ...] = ()  # e.g. CCCD disagrees with the birth year: shown once, not stored
+    changes: Changes = Changes()  # what the operation that returned this view changed
 
     @property
     def code(self) -> str:
@@ -116,7 +118,8 @@ class DossierDesk:
         with self.store.transaction():
             view = self.receive(procedure_code, applicant, **receive)
             self.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
-            return self.return_result(view.code, received_by=view.row.applicant_name)
+            returned = self.return_result(view.code, received_by=view.row.applicant_name)
+        return replace(returned, warnings=view.warnings, changes=view.changes | returned.changes)
 
     def request_supplement(self, items: Iterable[str], reason: str, *, dossier: str | None = None,
                            procedure_code: str | None = None, applicant: Mapping[str, Any] | None = None,
@@ -377,7 +380,7 @@ class DossierDesk:
             self.store.insert_dossier(dossier_row(dossier_id, snapshot, now, applicant_id=citizen_id))
             self.store.append_action(action, state)
         row = self.store.get_dossier(dossier_id)
-        return replace(self._view(row, state), warnings=person.warnings)
+        return replace(self._view(row, state), warnings=person.warnings, changes=dossier_changes(code, None, state))
 
     def _record(self, key: str, kind: str, payload: Mapping[str, Any]) -> DossierView:
         row = self.store.get_dossier(key)
@@ -386,9 +389,10 @@ class DossierDesk:
         action = self._action(row.id, kind, payload, self.counter.now())
         with self.store.transaction():
             # derive inside the write lock: the state cannot change under us
-            state = apply(derive_state(self._journal(row)), action)
+            before = derive_state(self._journal(row))
+            state = apply(before, action)
             self.store.append_action(action, state)
-        return self._view(row.with_state(state), state)
+        return replace(self._view(row.with_state(state), state), changes=dossier_changes(row.code, before, state))
 
     def _journal(self, row: DossierRow) -> list[Action]:
         """A dossier's actions; a purged dossier has none to read or add to."""

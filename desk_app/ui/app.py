@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..counter import Counter
+from ..models.changes import Changes
 from ..models.clerks import PASSWORDS_DIFFER
 from ..models.rules import counter_rules
 from ..models.settings import default_of
@@ -106,8 +107,9 @@ class MainWindow(QMainWindow):
         for index, key in enumerate(("F2", "F3", "F4", "F5")):
             QShortcut(QKeySequence(key), self, activated=lambda i=index: self.show_tab(i))
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.switch_clerk)
-        self.intake.changed.connect(self.refresh)
-        self.dossiers.changed.connect(self.refresh)
+        self.intake.changed.connect(self.on_changes)
+        self.intake.changed.connect(self.dossiers.outside_changes)
+        self.dossiers.changed.connect(self.on_changes)
 
         menu = self.menuBar().addMenu("Quầy")
         menu.addAction("Khóa màn hình / đổi cán bộ (Ctrl+L)", self.switch_clerk)
@@ -154,6 +156,14 @@ class MainWindow(QMainWindow):
             self.idle.start()  # any key or click restarts the idle clock
         return False
 
+    def on_changes(self, changes) -> None:
+        """What a screen's operation changed: the status bar rereads the outbox when something
+        waits to be sent; the statistics recompute when a figure can move and they show."""
+        if changes.outbox:
+            self.refresh()
+        if changes.figures and self.statistics.isVisible():
+            self.statistics.refresh()
+
     def refresh(self) -> None:
         from ..sync.client import outbox_state
 
@@ -192,6 +202,9 @@ class MainWindow(QMainWindow):
     def on_sync_report(self, report) -> None:
         self.last_report = report
         self.refresh()
+        if report.pulled:  # actions from the server (a result, a note): the lists and figures show them
+            self.dossiers.outside_changes(Changes(queues=True, figures=True))
+            self.on_changes(Changes(figures=True))
         if report.clock_warning:
             self.statusBar().showMessage(report.clock_warning, 15_000)
 

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..counter import Counter, DossierView
+from ..models.changes import Changes
 from ..models.errors import DomainError
 from ..models.journal import Action
 from ..models.survey import CHANNELS
@@ -161,6 +162,15 @@ class DossierListModel(QAbstractTableModel):
             font.setBold(True)
             return font
         return None
+
+    def set_row(self, index: int, row: DossierRow) -> None:
+        """One row redrawn in place (a print, a survey): the list keeps its order and selection."""
+        flags = ordered_flags(self.counter.dossiers.flags_of(row))
+        self.rows[index], self._flags[index] = row, flags
+        self._cells[index] = (row.code, row.applicant_name, self._procedure_name(row.procedure_code),
+                              STATUS_LABELS.get(row.status, row.status), fmt_dt(row.due_at),
+                              ", ".join(SHORT_FLAGS[f] for f in flags))
+        self.dataChanged.emit(self.index(index, 0), self.index(index, len(self.HEADERS) - 1))
 
     def code_at(self, row: int) -> str | None:
         return self.rows[row].code if 0 <= row < len(self.rows) else None
@@ -286,7 +296,7 @@ def action_detail(a: Action) -> str:
 class DossiersView(QWidget):
     """Queues with counts, search, the list, and the selected dossier with its actions."""
 
-    changed = Signal()  # after every recorded action: the main window refreshes its status bar
+    changed = Signal(object)  # the Changes of every recorded action: the main window passes them on
 
     def __init__(self, counter: Counter, *, printer: PrinterBackend, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -299,6 +309,7 @@ class DossiersView(QWidget):
         if failed is not None:
             failed.connect(lambda message: QMessageBox.warning(self, "Lỗi máy in", message))
         self.current: DossierView | None = None
+        self._waiting: Changes | None = None  # changes from other screens while this one is hidden
         self.current_actions: list[Action] = []
         self.queue_name: str = next(iter(QUEUE_LABELS))
         self.preview: PdfPreviewDialog | None = None
@@ -483,6 +494,36 @@ class DossiersView(QWidget):
 
 
     # -- reading ----------------------------------------------------------------------------
+    def apply_changes(self, changes: Changes) -> None:
+        """Refresh what an operation changed: the counts and the list when a dossier came or
+        moved between queues; else only the rows and the details of the dossiers it touched."""
+        if changes.queues:
+            self.refresh()
+            return
+        for code in changes.dossiers:
+            index = self.model.row_of(code)
+            row = self.counter.store.get_dossier(code) if index >= 0 else None
+            if row is not None:
+                self.model.set_row(index, row)
+        if self.current is not None and self.current.code in changes.dossiers:
+            self._load_details(self.current.code)
+
+    def outside_changes(self, changes: Changes) -> None:
+        """Changes made on another screen (a dossier saved at intake): applied at once when this
+        screen shows, else when it is next shown."""
+        self._waiting = changes if self._waiting is None else self._waiting | changes
+        if self.isVisible():
+            self._apply_waiting()
+
+    def _apply_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self.apply_changes(waiting)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        self._apply_waiting()
+
     def refresh(self) -> None:
         """Queue counts, the list (keeping the selected dossier) and the details."""
         self._refresh_counts()
@@ -715,8 +756,8 @@ class DossiersView(QWidget):
             self.warn(exc)
             return None
         self.current = view
-        self.refresh()
-        self.changed.emit()
+        self.apply_changes(view.changes)
+        self.changed.emit(view.changes)
         return view
 
     def do_start_processing(self, code: str | None = None) -> DossierView | None:
@@ -762,8 +803,8 @@ class DossiersView(QWidget):
             if dialog.view is not None:
                 if self.current is not None and self.current.code == dialog.code:
                     self.current = dialog.view
-                self.refresh()
-                self.changed.emit()
+                self.apply_changes(dialog.view.changes)
+                self.changed.emit(dialog.view.changes)
             if then is not None:
                 then()
 
@@ -965,9 +1006,9 @@ class DossierPrinting:
         except DomainError as exc:
             self.view.warn(exc)
             return None
-        def refreshed() -> None:
-            self.view.refresh()
-            self.view.changed.emit()
+        def refreshed(changes: Changes) -> None:
+            self.view.apply_changes(changes)
+            self.view.changed.emit(changes)
 
         prints = DossierPrints(self.view.counter, key, rendered, after=refreshed)
         if self.view.preview is not None:

@@ -71,7 +71,7 @@ class SupplementDialog(QDialog):
 
 
 class IntakeView(QWidget):
-    changed = Signal()  # a dossier was saved: the main window refreshes its counts
+    changed = Signal(object)  # the Changes of a dossier saved or printed here: the main window passes them on
 
     def __init__(self, counter: Counter, *, printer: PrinterBackend, preview: bool = True, parent=None) -> None:
         super().__init__(parent)
@@ -378,7 +378,7 @@ class IntakeView(QWidget):
             return None
         self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {view.code}.")
         self._print(view.code, ["receipt", "declaration"])
-        self.changed.emit()
+        self.changed.emit(view.changes)
         self.survey_dialog = offer_survey(self.counter, view.code, self, on_done=self._surveyed)
         return view
 
@@ -388,7 +388,7 @@ class IntakeView(QWidget):
         if dialog.view is not None:
             self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {dialog.code}; "
                                  "đã ghi nhận phiếu khảo sát sự hài lòng.")
-            self.changed.emit()
+            self.changed.emit(dialog.view.changes)
 
     def ask_supplement(self) -> None:
         if self.procedure is None:
@@ -443,7 +443,7 @@ class IntakeView(QWidget):
         self.message.setText(f"Đã lưu hồ sơ {view.code}{due}.{note}")
         if forms:
             self._print(view.code, forms)
-        self.changed.emit()
+        self.changed.emit(view.changes)
 
     def _print(self, code: str, forms: list[str]) -> None:
         try:
@@ -452,7 +452,7 @@ class IntakeView(QWidget):
         except DomainError as exc:
             warn(self, exc.message)
             return
-        prints = DossierPrints(self.counter, code, papers)
+        prints = DossierPrints(self.counter, code, papers, after=self.changed.emit)
         if self.preview:
             PdfPreviewDialog(prints.papers, self.printer, self, on_print=prints.printed, on_save=prints.saved).exec()
             return

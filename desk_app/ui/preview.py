@@ -340,19 +340,19 @@ class PdfPreviewDialog(QDialog):
 class DossierPrints:
     """Print-and-record for the papers of one dossier, the same from every screen: each paper
     printed is journalled (original or reprint, template version), each saved to a file goes in
-    the access log. ``after`` runs once a print is recorded (a screen refreshing itself)."""
+    the access log. ``after`` gets what each recorded print changed (a screen refreshing itself)."""
 
     def __init__(self, counter: Any, code: str, papers: list[tuple[str, Paper]],
-                 after: Callable[[], object] | None = None) -> None:
+                 after: Callable[[Any], object] | None = None) -> None:
         self.counter, self.code, self.after = counter, code, after
         self.form_of = {id(paper): form for form, paper in papers}
         self.papers = [paper for _, paper in papers]
 
     def printed(self, paper: Paper) -> None:
-        self.counter.dossiers.record_print(self.code, self.form_of[id(paper)], template_id=paper.template.id,
-                                           template_version=paper.template.version)
+        view = self.counter.dossiers.record_print(self.code, self.form_of[id(paper)], template_id=paper.template.id,
+                                                  template_version=paper.template.version)
         if self.after is not None:
-            self.after()
+            self.after(view.changes)
 
     def saved(self, paper: Paper, path: Any) -> None:
         self.counter.privacy.log_export("paper", path, detail={"dossier": self.code, "form": self.form_of[id(paper)]})

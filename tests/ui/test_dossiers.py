@@ -307,3 +307,23 @@ def test_a_paused_dossier_reads_paused_in_the_list_as_in_its_details(qtbot, view
     assert codes(view) == [dossier.code]
     assert view.model.data(view.model.index(0, 5)) == "Tạm dừng tính hạn"
     assert view.detail_fields["flags"].text() == "Đang tạm dừng tính thời hạn"
+
+
+def test_a_print_redraws_its_row_and_details_not_the_whole_list(qtbot, view, counter, dossier, printer):
+    other = counter.dossiers.receive("1.004873", {**counter.dossiers.dossier(dossier.code).state.data["applicant"],
+                                                  "full_name": "Lê Văn Bình", "id_number": "", "birth_date": ""})
+    view.search(dossier.code[:-4])  # the day's codes: both dossiers listed
+    assert {dossier.code, other.code} <= set(codes(view))
+    view.open_dossier(dossier.code)
+    resets, redrawn = [], []
+    view.model.modelReset.connect(lambda: resets.append(1))
+    view.model.dataChanged.connect(lambda top, bottom: redrawn.append(view.model.code_at(top.row())))
+    dialog = view.printing.do_reprint(["receipt"])
+    with qtbot.waitSignal(view.changed) as signal:
+        assert dialog.print_all()
+    changes = signal.args[0]
+    assert changes.dossiers == {dossier.code} and not changes.queues
+    assert resets == [] and redrawn == [dossier.code]  # one row redrawn, the list not reloaded
+    assert view.journal.item(view.journal.rowCount() - 1, 1).text().startswith("In giấy tờ")
+    view.do_start_processing(dossier.code)  # a step of the path: the list and the counts reload
+    assert resets

@@ -61,8 +61,8 @@ def test_four_screens_by_function_keys_and_the_status_bar(qtbot, window, counter
         qtbot.keyClick(window, Qt.Key_F5)  # F5 again recomputes
     text = window.status_label.text()
     assert "Cán bộ: Trần Thị Lan" in text and "Chờ đồng bộ: 0" in text and "ngoại tuyến" in text
-    counter.dossiers.receive("1.004873", applicant)
-    window.intake.changed.emit()
+    view = counter.dossiers.receive("1.004873", applicant)
+    window.intake.changed.emit(view.changes)
     assert "Chờ đồng bộ: 1" in window.status_label.text()
 
 
@@ -140,3 +140,16 @@ def test_actions_pulled_but_not_applicable_are_in_the_status_bar_and_the_attenti
     [(title, text)] = shown
     assert title == "Thao tác cần xử lý"
     assert f"{view.code} — Cơ quan cấp trên đã nhận hồ sơ: Hồ sơ chưa chuyển liên thông. (đã thử 1 lần)" in text
+
+
+def test_a_dossier_saved_at_intake_is_in_the_dossier_screen_when_it_shows(qtbot, window, counter, applicant):
+    window.show()
+    queues = window.dossiers.queues
+    assert queues.item(0).text() == "Đến hạn hôm nay (0)"
+    view = counter.dossiers.receive("2.000884", applicant, form_data={"certification.kind": "Chứng thực chữ ký",
+                                                                      "document.name": "Giấy ủy quyền"})
+    window.intake.changed.emit(view.changes)  # as the intake screen does after saving
+    assert queues.item(0).text() == "Đến hạn hôm nay (0)"  # hidden: waits until it shows
+    window.show_tab(1)  # F3
+    assert queues.item(0).text() == "Đến hạn hôm nay (1)"
+    assert view.code in [r.code for r in window.dossiers.rows()]
