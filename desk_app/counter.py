@@ -32,7 +32,8 @@ from .models.survey import Survey, load_survey
 from .models.text import clean_text
 from .paths import resource_path, templates_dir
 from .storage.statistics import gather as gather_statistics
-from .storage.store import Store, projection
+from .storage.records import projection
+from .storage.store import Store
 from .dossier_desk import DossierDesk, DossierView
 from .privacy_desk import PrivacyDesk
 

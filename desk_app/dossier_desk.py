@@ -33,7 +33,7 @@ from .models.papers import copy_kind
 from .models.queues import queue as queue_rule
 from .models.survey import CHANNELS, check_answers
 from .models.text import clean_text
-from .storage.store import DossierRow, dossier_row
+from .storage.records import DossierRow, dossier_row
 
 if TYPE_CHECKING:
     from .counter import Counter

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 from ..models.journal import Action
 from .driver import Connection, DatabaseError
 from .rows import Rows
-from .store import Store
+from .records import action_from_row
 
 
 class CheckStore(Rows):
@@ -26,7 +26,7 @@ class CheckStore(Rows):
 
     def all_actions_by_dossier(self) -> Iterator[Action]:
         """Every action, by dossier id then journal order (a merge-walk beside all_dossier_rows)."""
-        return (Store.action_from_row(r) for r in self.query("SELECT * FROM actions ORDER BY dossier_id, seq"))
+        return (action_from_row(r) for r in self.query("SELECT * FROM actions ORDER BY dossier_id, seq"))
 
     def all_dossier_rows(self) -> Iterator[dict[str, Any]]:
         """Every dossier's stored row, by id."""

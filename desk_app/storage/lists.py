@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from ..models.queues import Window
 from .driver import Connection
 from .rows import Rows
-from .store import DossierRow, _in_chunks
+from .records import DossierRow, in_chunks
 
 
 class ListStore(Rows):
@@ -51,7 +51,7 @@ class ListStore(Rows):
     def procedure_counts(self, dossier_ids: Sequence[str]) -> dict[str, int]:
         """How many of these dossiers each procedure has."""
         counts: dict[str, int] = {}
-        for marks, chunk in _in_chunks(list(dossier_ids)):
+        for marks, chunk in in_chunks(list(dossier_ids)):
             for code, n in self.conn.execute(f"SELECT procedure_code, count(*) FROM dossiers WHERE id IN ({marks}) "
                                              "GROUP BY procedure_code", chunk):
                 counts[code] = counts.get(code, 0) + n

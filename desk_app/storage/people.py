@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from ..models.journal import canonical_json, new_id
 from .driver import Connection
 from .rows import Rows
-from .store import name_key, search_text
+from .records import name_key, search_text
 
 
 class PeopleStore(Rows):

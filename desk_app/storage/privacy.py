@@ -19,7 +19,7 @@ from ..models.journal import canonical_json
 from ..models.privacy import AccessFilter
 from .driver import Connection, OperationalError
 from .rows import Rows
-from .store import _in_chunks, _iso, name_key, search_text
+from .records import iso, in_chunks, name_key, search_text
 
 
 class PrivacyStore(Rows):
@@ -33,7 +33,7 @@ class PrivacyStore(Rows):
             self.conn.execute(
                 "INSERT INTO access_log(id, at, clerk, counter, device_id, kind, subject, detail) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry["id"], _iso(entry["at"]) if not isinstance(entry["at"], str) else entry["at"],
+                (entry["id"], iso(entry["at"]) if not isinstance(entry["at"], str) else entry["at"],
                  entry["clerk"], int(entry["counter"]), entry["device_id"], entry["kind"],
                  entry.get("subject") or "", canonical_json(entry.get("detail") or {})),
             )
@@ -74,7 +74,7 @@ class PrivacyStore(Rows):
         stamp = at if isinstance(at, str) else at.isoformat()
         done = 0
         with self.transaction():
-            for marks, chunk in _in_chunks(list(ids)):
+            for marks, chunk in in_chunks(list(ids)):
                 done += self.conn.execute(
                     f"UPDATE access_log SET synced_at = ? WHERE synced_at IS NULL AND id IN ({marks})",
                     [stamp, *chunk]).rowcount
@@ -200,7 +200,7 @@ class PrivacyStore(Rows):
             self.conn.execute(
                 "INSERT INTO incidents(id, detected_at, recorded_at, recorded_by, kind, description, data_affected, "
                 "people_affected, measures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (incident["id"], _iso(incident["detected_at"]), _iso(incident["recorded_at"]),
+                (incident["id"], iso(incident["detected_at"]), iso(incident["recorded_at"]),
                  incident["recorded_by"], incident["kind"], incident["description"], incident["data_affected"],
                  incident["people_affected"], incident["measures"]))
 

@@ -8,7 +8,7 @@ from typing import Any
 from ..models.text import nfc
 from .driver import Connection
 from .rows import Rows
-from .store import DossierRow, name_key, fts_query, _CODE_LIKE
+from .records import CODE_LIKE, DossierRow, fts_query, name_key
 
 
 class SearchStore(Rows):
@@ -30,7 +30,7 @@ class SearchStore(Rows):
         (any word order, per-word prefixes, CCCD, phone), newest first."""
         alias = table[0]
         text = nfc(query or "").strip()
-        if table == "dossiers" and _CODE_LIKE.match(text):
+        if table == "dossiers" and CODE_LIKE.match(text):
             upper = text.upper()
             rows = list(self.query(
                 "SELECT d.* FROM dossiers d WHERE d.code >= ? AND d.code < ? UNION "

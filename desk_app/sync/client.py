@@ -28,7 +28,8 @@ from ..models.settings import default_of
 from ..models.text import nfc
 from ..storage.driver import IntegrityError
 from ..storage.inbox import Inbox
-from ..storage.store import Store, dossier_row
+from ..storage.records import action_from_row, dossier_row
+from ..storage.store import Store
 
 BATCH = 500
 
@@ -181,7 +182,7 @@ class SyncClient:
             ids = [r["id"] for r in rows]
             outbox.mark_sending(ids)
             body = {"device_id": store.get_setting("device_id"),
-                    "actions": [{**store.action_from_row(r).to_dict(), "seq": r["seq"]} for r in rows]}
+                    "actions": [{**action_from_row(r).to_dict(), "seq": r["seq"]} for r in rows]}
             try:
                 reply = http.post("/api/v1/actions", content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                                   headers={"Content-Type": "application/json"})

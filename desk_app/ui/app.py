@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
             QShortcut(QKeySequence(key), self, activated=lambda i=index: self.show_tab(i))
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.switch_clerk)
         self.intake.changed.connect(self.on_changes)
-        self.intake.changed.connect(self.dossiers.outside_changes)
+        self.intake.changed.connect(self.dossiers.outside.add)
         self.dossiers.changed.connect(self.on_changes)
 
         menu = self.menuBar().addMenu("Quầy")
@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
         self.last_report = report
         self.refresh()
         if report.pulled:  # actions from the server (a result, a note): the lists and figures show them
-            self.dossiers.outside_changes(Changes(queues=True, figures=True))
+            self.dossiers.outside.add(Changes(queues=True, figures=True))
             self.on_changes(Changes(figures=True))
         if report.clock_warning:
             self.statusBar().showMessage(report.clock_warning, 15_000)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..counter import Counter, DossierView
 from ..models.changes import Changes
+from .changes import PendingChanges
 from ..models.errors import DomainError
 from ..models.journal import Action
 from ..models.survey import CHANNELS
@@ -56,7 +57,7 @@ from ..models.validation import format_date, parse_date
 from ..models.papers import PAPER_LABELS
 from ..printing.papers import Paper, Papers
 from ..models.privacy import mask_id_number, mask_phone
-from ..storage.store import DossierRow
+from ..storage.records import DossierRow
 from .common import ok_cancel
 from .preview import DossierPrints, PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
@@ -309,7 +310,7 @@ class DossiersView(QWidget):
         if failed is not None:
             failed.connect(lambda message: QMessageBox.warning(self, "Lỗi máy in", message))
         self.current: DossierView | None = None
-        self._waiting: Changes | None = None  # changes from other screens while this one is hidden
+        self.outside = PendingChanges(self, self.apply_changes)  # changes made on other screens
         self.current_actions: list[Action] = []
         self.queue_name: str = next(iter(QUEUE_LABELS))
         self.preview: PdfPreviewDialog | None = None
@@ -508,21 +509,9 @@ class DossiersView(QWidget):
         if self.current is not None and self.current.code in changes.dossiers:
             self._load_details(self.current.code)
 
-    def outside_changes(self, changes: Changes) -> None:
-        """Changes made on another screen (a dossier saved at intake): applied at once when this
-        screen shows, else when it is next shown."""
-        self._waiting = changes if self._waiting is None else self._waiting | changes
-        if self.isVisible():
-            self._apply_waiting()
-
-    def _apply_waiting(self) -> None:
-        waiting, self._waiting = self._waiting, None
-        if waiting is not None:
-            self.apply_changes(waiting)
-
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
-        self._apply_waiting()
+        self.outside.flush()
 
     def refresh(self) -> None:
         """Queue counts, the list (keeping the selected dossier) and the details."""
@@ -784,34 +773,9 @@ class DossiersView(QWidget):
         if view is None:
             return None
         then = (lambda: self.printing.preview_papers([print_form], code=view.code)) if print_form else None
-        if not (survey and self.offer_survey(view.code, then=then)) and then:
+        if not (survey and self.dialogs.ask_survey(view.code, then=then)) and then:
             then()
         return view
-
-    def offer_survey(self, code: str | None = None, *, then: Callable[[], object] | None = None) -> SurveyDialog | None:
-        """The survey dialog for a returned dossier (window-modal, not blocking); ``then`` runs
-        after it closes. None when it cannot be offered (``then`` is not run)."""
-        try:
-            key = self._code(code)
-        except DomainError as exc:
-            self.warn(exc)
-            return None
-
-        def done(dialog: SurveyDialog) -> None:
-            if self.survey_dialog is dialog:
-                self.survey_dialog = None
-            if dialog.view is not None:
-                if self.current is not None and self.current.code == dialog.code:
-                    self.current = dialog.view
-                self.apply_changes(dialog.view.changes)
-                self.changed.emit(dialog.view.changes)
-            if then is not None:
-                then()
-
-        if self.survey_dialog is not None and self.survey_dialog.isVisible():
-            self.survey_dialog.reject()
-        self.survey_dialog = offer_survey(self.counter, key, self, on_done=done)
-        return self.survey_dialog
 
     def do_apology(self, reason: str, new_date: str | date, channel: str = "Trực tiếp",
                    code: str | None = None) -> DossierView | None:
@@ -888,8 +852,31 @@ class DossierDialogs:
         d.add_choice("print_form", "In kèm:", choices)
         self._ask(d, lambda v: self.view.do_return(v["received_by"], v["note"], print_form=v["print_form"], survey=True))
 
-    def ask_survey(self) -> None:
-        self.view.offer_survey()
+    def ask_survey(self, code: str | None = None, *, then: Callable[[], object] | None = None) -> SurveyDialog | None:
+        """The survey dialog for a returned dossier (window-modal, not blocking); ``then`` runs
+        after it closes. None when it cannot be offered (``then`` is not run)."""
+        view = self.view
+        try:
+            key = view._code(code)
+        except DomainError as exc:
+            view.warn(exc)
+            return None
+
+        def done(dialog: SurveyDialog) -> None:
+            if view.survey_dialog is dialog:
+                view.survey_dialog = None
+            if dialog.view is not None:
+                if view.current is not None and view.current.code == dialog.code:
+                    view.current = dialog.view
+                view.apply_changes(dialog.view.changes)
+                view.changed.emit(dialog.view.changes)
+            if then is not None:
+                then()
+
+        if view.survey_dialog is not None and view.survey_dialog.isVisible():
+            view.survey_dialog.reject()
+        view.survey_dialog = offer_survey(view.counter, key, view, on_done=done)
+        return view.survey_dialog
 
     def ask_apology(self) -> None:
         suggestion = ""

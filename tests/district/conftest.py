@@ -37,6 +37,7 @@ from desk_app.counter import Counter
 from desk_app.models.clerks import Clerk
 from desk_app.models.clock import VN_TZ
 from desk_app.models.journal import GENESIS_HASH, Action, new_id, seal
+from desk_app.storage.records import action_from_row
 from desk_district.app import create_app
 from desk_district.db import Database
 from desk_district import service
@@ -267,7 +268,7 @@ class Desk:
         store = self.counter.store
         out = []
         for row in store.query("SELECT * FROM actions WHERE device_id = ? ORDER BY seq", [self.device_id]):
-            out.append({**store.action_from_row(row).to_dict(), "seq": row["seq"]})
+            out.append({**action_from_row(row).to_dict(), "seq": row["seq"]})
         return out
 
     def unsent(self) -> list[dict[str, Any]]:

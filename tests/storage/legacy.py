@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desk_app.storage.store import name_key, search_text
+from desk_app.storage.records import name_key, search_text
 
 
 def insert_dossier_before_v9(self, row):
@@ -21,7 +21,7 @@ def insert_dossier_before_v9(self, row):
 
 def update_projection_before_v10(self, dossier_id, state):
     """Store.update_projection up to schema 9: no paused_at column yet."""
-    from desk_app.storage.store import projection
+    from desk_app.storage.records import projection
 
     cols = {k: v for k, v in projection(state).items() if k != "paused_at"}
     self.conn.execute(f"UPDATE dossiers SET {', '.join(f'{c} = ?' for c in cols)} WHERE id = ?",

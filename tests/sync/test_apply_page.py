@@ -10,6 +10,7 @@ import pytest
 from desk_app.counter import Counter
 from desk_app.models.clerks import Clerk
 from desk_app.models.journal import new_id
+from desk_app.storage.records import action_from_row
 from desk_app.sync.client import SyncReport, apply_page, retry_held
 
 BIRTH = "1.001193"
@@ -30,7 +31,7 @@ def other(tmp_path, clock):
 def journal(counter: Counter) -> list[dict]:
     """The counter's own actions as the server hands them on (with a server_seq each)."""
     rows = counter.store.query("SELECT * FROM actions WHERE device_id = ? ORDER BY seq", [counter.device_id])
-    return [{**counter.store.action_from_row(r).to_dict(), "server_seq": n} for n, r in enumerate(rows, 1)]
+    return [{**action_from_row(r).to_dict(), "server_seq": n} for n, r in enumerate(rows, 1)]
 
 
 def apply(counter: Counter, items: list) -> tuple[int, SyncReport]:

@@ -191,7 +191,7 @@ def test_a_survey_later_from_the_returned_dossier(qtbot, dossiers, counter, retu
     qtbot.mouseClick(survey.record_button, Qt.LeftButton)
     assert surveys(counter) == [({"access_equipment": 4}, "paper")]
     assert not dossiers.buttons["survey"].isEnabled()
-    assert dossiers.offer_survey(returned.code) is None  # never twice
+    assert dossiers.dialogs.ask_survey(returned.code) is None  # never twice
 
 
 def test_the_same_day_return_at_intake_offers_the_survey(qtbot, counter, applicant):
