@@ -25,7 +25,7 @@ from desk_app.ui.app import LoginDialog, MainWindow, SetupDialog  # noqa: E402
 from desk_app.ui.preview import PdfPreviewDialog  # noqa: E402
 from desk_app.ui.survey import SurveyDialog  # noqa: E402
 
-OUT = ROOT / "docs" / "screenshots"
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
 NOW = datetime(2026, 11, 23, 10, 15, tzinfo=VN_TZ)
 
 
@@ -43,10 +43,12 @@ def shot(app: QApplication, widget, name: str) -> None:
 
 
 def record_demo_surveys(counter: Counter, n: int = 60, seed: int = 7) -> None:
-    """Surveys on some returned demo dossiers (the demo makes none), mostly satisfied."""
+    """More surveys on returned demo dossiers not yet surveyed, mostly satisfied."""
     rng = random.Random(seed)
     survey = counter.survey
-    rows = counter.store.query("SELECT code FROM dossiers WHERE status = 'returned' ORDER BY code LIMIT ?", [n])
+    rows = list(counter.store.query(
+        "SELECT code FROM dossiers d WHERE status = 'returned' AND NOT EXISTS "
+        "(SELECT 1 FROM surveys s WHERE s.dossier_id = d.id) ORDER BY code LIMIT ?", [n]))[:-1]  # one left to ask
     for row in rows:
         answers = {q.id: rng.choices([5, 4, 3, 2, 1], weights=[40, 38, 12, 7, 3])[0]
                    for q in survey.questions if q.kind == "scale" and rng.random() < 0.9}
