@@ -315,10 +315,10 @@ def _projection_rows(journals: Mapping[str, list[Action]], now: datetime) -> lis
 def _create_dossiers(conn: Connection, principal: Principal, items: Sequence[Mapping[str, Any]],
                      now: datetime) -> tuple[list[str], list[str]]:
     """Create, in one statement, the dossiers this batch opens (a first action with its snapshot,
-    from this device, of a kind the server takes). ``_refusal`` still judges every action; a dossier
-    of another ward is never touched (ON CONFLICT DO NOTHING keeps its owner). Returns the ids
-    created and those another transaction created first (PostgreSQL only: on SQLite the writer
-    holds the database from the lookup on)."""
+    from this device, of a kind the server takes). ``_refusal`` and ``_place_in_dossier`` still
+    judge every action; a dossier of another ward is never touched (ON CONFLICT DO NOTHING keeps
+    its owner). Returns the ids created and those another transaction created first (PostgreSQL
+    only: on SQLite the writer holds the database from the lookup on)."""
     rows, seen = [], set()
     for item in items:
         payload = item.get("payload") if isinstance(item, Mapping) else None
@@ -628,7 +628,7 @@ def push(db: Database, credential: Credential, device_id: str, items: Sequence[M
                 results.append(_result(item["id"], "rejected", error=" ".join(p.message for p in problems)))
                 continue
             head = action.hash  # sound and next in the chain: it stays in the chain even if refused below
-            error = _refusal(conn, action, principal, known, now)
+            error = _refusal(action, principal) or _place_in_dossier(conn, action, principal, known, now)
             if error is not None:
                 conn.execute(insert_ignore(conn, rejected_actions, ["device_id", "action_id"]).values(
                     action_id=action.id, device_id=me, ward_code=ward_code, hash=action.hash,
@@ -676,15 +676,20 @@ def _clock_warning(device_time: datetime, server_time: datetime) -> str:
             "được ghi lúc mất mạng, hãy báo cán bộ tin học chỉnh lại đồng hồ máy tính.")
 
 
-def _refusal(conn: Connection, action: Action, principal: Principal, known: dict[str, str],
-             now: datetime) -> str | None:
-    """Why a sound action cannot be stored (Vietnamese), or None. Creates the dossier on its
-    first action."""
+def _refusal(action: Action, principal: Principal) -> str | None:
+    """Why a sound action cannot be stored whatever its dossier (Vietnamese), or None."""
     if action.kind not in COUNTER_KINDS:
         return f"Máy chủ không nhận loại thao tác “{action.kind[:40]}”."
     if action.counter != principal.counter:
         return (f"Thao tác ghi quầy số {action.counter} nhưng máy này được đăng ký cho quầy số "
                 f"{principal.counter}.")
+    return None
+
+
+def _place_in_dossier(conn: Connection, action: Action, principal: Principal, known: dict[str, str],
+                      now: datetime) -> str | None:
+    """Find the action's dossier, creating it from the snapshot a first action carries; why the
+    action cannot go there (Vietnamese: not yet created, another ward's dossier), or None."""
     ward = known.get(action.dossier_id)
     if ward is None:
         snapshot = action.payload.get("dossier")
