@@ -35,6 +35,7 @@ from .storage.statistics import gather as gather_statistics
 from .storage.records import projection
 from .storage.store import Store
 from .dossier_desk import DossierDesk, DossierView
+from .drafts import DraftDesk
 from .privacy_desk import PrivacyDesk
 
 __all__ = ["Counter", "DossierView", "NotLoggedIn"]
@@ -54,6 +55,7 @@ class Counter:
         self.clerk: Clerk | None = None
         self.dossiers = DossierDesk(self)  # the dossier path (dossier_desk.py)
         self.privacy = PrivacyDesk(self)  # access log, retention, incidents (privacy_desk.py)
+        self.drafts = DraftDesk(self)  # forms half typed at intake (drafts.py)
 
     @classmethod
     def open(cls, path: Path | str, *, clock: Clock | None = None, create: bool = False,

@@ -28,7 +28,7 @@ from .models.intake import (
     quote_fee,
 )
 from .models.journal import Action
-from .models.lifecycle import DossierState, apply, derive_state, dossier_flags
+from .models.lifecycle import DossierState, apply, check_reason, derive_state, dossier_flags
 from .models.papers import copy_kind
 from .models.queues import queue as queue_rule
 from .models.survey import CHANNELS, check_answers
@@ -49,6 +49,7 @@ class DossierView:
     procedure: Procedure | None
     warnings: tuple[str, ...] = ()  # e.g. CCCD disagrees with the birth year: shown once, not stored
     changes: Changes = Changes()  # what the operation that returned this view changed
+    repeated: bool = False  # the form was saved before: this is that dossier, nothing new recorded
 
     @property
     def code(self) -> str:
@@ -74,11 +75,15 @@ class DossierDesk:
                 form_data: Mapping[str, Any] | None = None, papers: Iterable[str] | None = None,
                 principal: Mapping[str, Any] | None = None, authorisation: str | None = None,
                 with_verification: bool = False, template: tuple[str, str] | None = None,
-                home_unit: str | None = None) -> DossierView:
+                home_unit: str | None = None, submission_id: str | None = None) -> DossierView:
         """Receive a complete dossier: code, due time, receipt. Incomplete papers are refused
         here with the list to put on the one supplement request. ``home_unit`` names the ward
         or commune of a citizen from elsewhere (location-independent intake): the dossier is
-        then routed there with its control slip."""
+        then routed there with its control slip. ``submission_id`` names the form typed (the
+        intake draft): saving it again returns the dossier it became (``repeated``)."""
+        saved = self.saved_as(submission_id)
+        if saved is not None:
+            return saved
         proc = self.counter.catalogue.get(procedure_code)
         home = clean_text(home_unit or "")
         if home and not proc.location_independent:
@@ -107,7 +112,7 @@ class DossierDesk:
         if home:
             payload["home_unit"] = home
         return self._create(proc, "received", payload, applicant, form_data, received, principal,
-                            authorisation, template)
+                            authorisation, template, submission_id)
 
     def receive_and_return(self, procedure_code: str, applicant: Mapping[str, Any], **receive: Any) -> DossierView:
         """"Không hẹn": a complete same-day dossier received, solved at the counter and handed back
@@ -117,6 +122,8 @@ class DossierDesk:
             raise ValidationError("Chỉ thủ tục giải quyết trong ngày mới trả ngay được.", field="procedure_code")
         with self.store.transaction():
             view = self.receive(procedure_code, applicant, **receive)
+            if view.repeated:
+                return view
             self.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
             returned = self.return_result(view.code, received_by=view.row.applicant_name)
         return replace(returned, warnings=view.warnings, changes=view.changes | returned.changes)
@@ -125,7 +132,7 @@ class DossierDesk:
                            procedure_code: str | None = None, applicant: Mapping[str, Any] | None = None,
                            form_data: Mapping[str, Any] | None = None, papers: Iterable[str] | None = None,
                            contact: str | None = None, principal: Mapping[str, Any] | None = None,
-                           template: tuple[str, str] | None = None) -> DossierView:
+                           template: tuple[str, str] | None = None, submission_id: str | None = None) -> DossierView:
         """The one supplement request: every missing or wrong item at once.
 
         At intake (no ``dossier`` yet) it opens the dossier; later it applies to ``dossier``."""
@@ -135,12 +142,15 @@ class DossierDesk:
         payload = {"items": items, "reason": clean_text(reason), "contact": clean_text(contact or "")}
         if dossier is not None:
             return self._record(dossier, "supplement_requested", payload)
+        saved = self.saved_as(submission_id)  # a second Ctrl+B: the one request already made
+        if saved is not None:
+            return saved
         if not procedure_code or applicant is None:
             raise ValidationError("Phải chọn thủ tục và nhập người nộp hồ sơ.", field="procedure_code")
         proc = self.counter.catalogue.get(procedure_code)
         return self._create(proc, "supplement_requested", payload, applicant, form_data,
                             papers_from_checklist(proc, papers if papers is not None else []), principal, None,
-                            template)
+                            template, submission_id)
 
     def supplement(self, dossier: str, *, papers: Iterable[str] | None = None,
                    with_verification: bool = False) -> DossierView:
@@ -161,14 +171,17 @@ class DossierDesk:
 
     def refuse(self, reason: str, *, dossier: str | None = None, procedure_code: str | None = None,
                applicant: Mapping[str, Any] | None = None, form_data: Mapping[str, Any] | None = None,
-               template: tuple[str, str] | None = None) -> DossierView:
+               template: tuple[str, str] | None = None, submission_id: str | None = None) -> DossierView:
         payload = {"reason": clean_text(reason)}
         if dossier is not None:
             return self._record(dossier, "refused", payload)
+        saved = self.saved_as(submission_id)
+        if saved is not None:
+            return saved
         if not procedure_code or applicant is None:
             raise ValidationError("Phải chọn thủ tục và nhập người nộp hồ sơ.", field="procedure_code")
         proc = self.counter.catalogue.get(procedure_code)
-        return self._create(proc, "refused", payload, applicant, form_data, [], None, None, template)
+        return self._create(proc, "refused", payload, applicant, form_data, [], None, None, template, submission_id)
 
     def start_processing(self, dossier: str, *, note: str = "") -> DossierView:
         return self._record(dossier, "processing_started", {"note": clean_text(note)})
@@ -291,22 +304,6 @@ class DossierDesk:
         self.counter.privacy.log_access("print", view.code, {"form": form, "copy_kind": kind, "copies": copies})
         return printed
 
-    def save_draft(self, draft_id: str, *, procedure_code: str | None, template: tuple[str, str] | None,
-                   values: Mapping[str, Any], papers: Iterable[str] = ()) -> None:
-        """Saved as the clerk types (debounced by the screen); offered back at the next start."""
-        clerk = self.counter.require_role("intake")
-        self.store.people.save_draft({
-            "id": draft_id, "clerk": clerk.username, "procedure_code": procedure_code,
-            "template_id": template[0] if template else None, "template_version": template[1] if template else None,
-            "values": dict(values), "papers": list(papers), "updated_at": self.counter.now().isoformat(),
-        })
-
-    def drafts(self) -> list[dict[str, Any]]:
-        return self.store.people.drafts(self.counter.clerk.username if self.counter.clerk else None)
-
-    def discard_draft(self, draft_id: str) -> None:
-        self.store.people.delete_draft(draft_id)
-
     def dossier(self, key: str) -> DossierView:
         row = self.store.get_dossier(key)
         if row is None:
@@ -336,7 +333,14 @@ class DossierDesk:
         """A listed dossier's flags, judged as its detail pane judges them."""
         return dossier_flags(row.state, self.counter.now(), self.counter.calendar)
 
+    def saved_as(self, submission_id: str | None) -> DossierView | None:
+        """The dossier this form was saved as, when it was: a second Ctrl+Enter, Ctrl+B or click
+        shows it and records nothing (ODK's idempotent submission)."""
+        found = self.store.people.submitted(submission_id) if submission_id else None
+        return replace(self.dossier(found), repeated=True) if found else None
+
     def _action(self, dossier_id: str, kind: str, payload: Mapping[str, Any], at: datetime) -> Action:
+        check_reason(kind, payload)
         clerk = self.counter.require_role("intake" if kind in ("received", "supplement_requested", "refused") else "process")
         return Action(id=self.counter.new_id(), dossier_id=dossier_id, kind=kind, at=at, clerk=clerk.username,
                       counter=self.counter.counter_no, device_id=self.counter.device_id, payload=dict(payload))
@@ -344,7 +348,7 @@ class DossierDesk:
     def _create(self, proc: Procedure, kind: str, payload: dict[str, Any], applicant: Mapping[str, Any],
                 form_data: Mapping[str, Any] | None, papers: list[PaperReceived],
                 principal: Mapping[str, Any] | None, authorisation: str | None,
-                template: tuple[str, str] | None) -> DossierView:
+                template: tuple[str, str] | None, submission_id: str | None = None) -> DossierView:
         now = self.counter.now()
         person = normalize_person(applicant, today=now.date(), prefix="applicant.")
         principal_person = (normalize_person(principal, today=now.date(), prefix="principal.")
@@ -373,6 +377,8 @@ class DossierDesk:
                 "template_id": template_id,
                 "template_version": template_version,
             }
+            if submission_id:
+                snapshot["submission_id"] = submission_id
             if payload.get("home_unit"):
                 snapshot["home_unit"] = payload["home_unit"]
             action = Action(**{**action.__dict__, "payload": {**payload, "dossier": snapshot}})

@@ -85,6 +85,24 @@ ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
     "note": STATUSES,  # e.g. the level above writes where a transferred dossier stands
 }
 
+# Kinds whose new action must say why (the citizen, the leader or an inspector reads it on the
+# paper and in the journal); journals recorded before the rule still replay.
+REASON_REQUIRED: dict[str, str] = {
+    "supplement_requested": "Phải ghi lý do yêu cầu bổ sung.",
+    "refused": "Phải ghi lý do từ chối tiếp nhận (ghi cụ thể).",
+    "withdrawn": "Phải ghi lý do dừng giải quyết.",
+    "apology_issued": "Phải ghi lý do chậm trả kết quả.",
+    "clock_paused": "Phải ghi lý do tạm dừng tính thời hạn.",
+}
+
+
+def check_reason(kind: str, payload: Mapping[str, Any]) -> None:
+    """A new action of a kind that must say why, with a blank reason, is refused."""
+    message = REASON_REQUIRED.get(kind)
+    if message and not str(payload.get("reason") or "").strip():
+        raise ValidationError(message, field="reason")
+
+
 _NEXT_STATUS: dict[str, str] = {
     "received": "received",
     "supplement_requested": "waiting_supplement",

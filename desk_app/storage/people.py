@@ -1,5 +1,6 @@
 """Citizens the counter has served (typed once, offered back: "không viết") and the drafts of
-half-typed forms. The one owner of those tables' SQL; reached as ``store.people``."""
+half-typed forms, with the dossier a form was saved as. The one owner of those tables' SQL;
+reached as ``store.people``."""
 
 from __future__ import annotations
 
@@ -81,6 +82,11 @@ class PeopleStore(Rows):
             row["papers"] = json.loads(row.pop("papers_json"))
             out.append(row)
         return out
+
+    def submitted(self, draft_id: str) -> str | None:
+        """The dossier a form (its draft's id) was saved as, if it was."""
+        row = self._one("SELECT id FROM dossiers WHERE submission_id = ?", [draft_id])
+        return row["id"] if row else None
 
     def delete_draft(self, draft_id: str) -> None:
         with self.transaction():

@@ -130,7 +130,7 @@ def dossier_row(dossier_id: str, snapshot: Mapping[str, Any], created_at: dateti
             "applicant_id": applicant_id, "applicant_name": applicant.get("full_name", ""),
             "applicant_id_number": applicant.get("id_number"), "applicant_phone": applicant.get("phone"),
             "template_id": snapshot.get("template_id"), "template_version": snapshot.get("template_version"),
-            "created_at": created_at.isoformat()}
+            "submission_id": snapshot.get("submission_id"), "created_at": created_at.isoformat()}
 
 
 def in_chunks(values: Sequence[str], size: int = 500) -> Iterator[tuple[str, list[str]]]:

@@ -368,6 +368,12 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
     );
     CREATE INDEX inbox_order ON inbox(server_seq);
     """,
+    # 12: the form a dossier was saved from (the intake draft's id): saving the same form again
+    # finds this dossier instead of making a second one, as ODK keys a submission by its instance
+    """
+    ALTER TABLE dossiers ADD COLUMN submission_id TEXT;
+    CREATE UNIQUE INDEX dossiers_submission ON dossiers(submission_id) WHERE submission_id IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

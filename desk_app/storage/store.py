@@ -130,13 +130,14 @@ class Store(Rows):
                            row.get("applicant_id_number"), row.get("applicant_phone"))
         cursor = self.conn.execute(
             "INSERT INTO dossiers(id, code, official_code, procedure_code, applicant_id, applicant_name, "
-            "applicant_id_number, applicant_phone, template_id, template_version, "
+            "applicant_id_number, applicant_phone, template_id, template_version, submission_id, "
             "created_at, status, last_action_at, search_text, name_key) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
             (
                 row["id"], row["code"], row.get("official_code"), row["procedure_code"], row.get("applicant_id"),
                 row["applicant_name"], row.get("applicant_id_number"), row.get("applicant_phone"),
-                row.get("template_id"), row.get("template_version"), row["created_at"], row["created_at"],
+                row.get("template_id"), row.get("template_version"), row.get("submission_id"),
+                row["created_at"], row["created_at"],
                 text, name_key(row["applicant_name"]),
             ),
         )

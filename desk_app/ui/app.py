@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         self.idle.start()
 
     def offer_drafts(self) -> None:
-        drafts = self.counter.dossiers.drafts()
+        drafts = self.counter.drafts.mine()
         if not drafts:
             return
         answer = QMessageBox.question(

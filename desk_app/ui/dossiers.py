@@ -16,8 +16,6 @@ from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -28,7 +26,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -58,7 +55,7 @@ from ..models.papers import PAPER_LABELS
 from ..printing.papers import Paper, Papers
 from ..models.privacy import mask_id_number, mask_phone
 from ..storage.records import DossierRow
-from .common import ok_cancel
+from .common import InputDialog
 from .preview import DossierPrints, PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
 
@@ -181,77 +178,6 @@ class DossierListModel(QAbstractTableModel):
             if r.code == code:
                 return i
         return -1
-
-
-class InputDialog(QDialog):
-    """A small form; OK runs ``submit(values)`` and closes only when it succeeded, so a
-    refused action keeps what the clerk typed."""
-
-    def __init__(self, title: str, intro: str, parent: QWidget | None = None, *, ok_text: str = "Đồng ý") -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(520)
-        self.fields: dict[str, QWidget] = {}
-        self.submit: Callable[[dict[str, Any]], object] | None = None
-        self.result_value: object = None
-        layout = QVBoxLayout(self)
-        if intro:
-            label = QLabel(intro)
-            label.setWordWrap(True)
-            layout.addWidget(label)
-        self.form = QFormLayout()
-        layout.addLayout(self.form)
-        self.buttons = ok_cancel(ok_text, "Hủy", self._ok, self.reject)
-        layout.addWidget(self.buttons)
-
-    def add_line(self, key: str, label: str, text: str = "", placeholder: str = "") -> QLineEdit:
-        w = QLineEdit(text)
-        w.setObjectName(key)
-        w.setPlaceholderText(placeholder)
-        self.form.addRow(label, w)
-        self.fields[key] = w
-        return w
-
-    def add_text(self, key: str, label: str, text: str = "", placeholder: str = "") -> QPlainTextEdit:
-        w = QPlainTextEdit(text)
-        w.setObjectName(key)
-        w.setPlaceholderText(placeholder)
-        w.setTabChangesFocus(True)
-        w.setFixedHeight(90)
-        self.form.addRow(label, w)
-        self.fields[key] = w
-        return w
-
-    def add_choice(self, key: str, label: str, choices: Iterable[tuple[str, Any]], *,
-                   editable: bool = False) -> QComboBox:
-        w = QComboBox()
-        w.setObjectName(key)
-        w.setEditable(editable)
-        for text, data in choices:
-            w.addItem(text, data)
-        self.form.addRow(label, w)
-        self.fields[key] = w
-        return w
-
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, w in self.fields.items():
-            if isinstance(w, QLineEdit):
-                out[key] = w.text()
-            elif isinstance(w, QPlainTextEdit):
-                out[key] = w.toPlainText()
-            elif isinstance(w, QComboBox):  # typed text when editable, else the item's data
-                out[key] = w.currentText() if w.isEditable() else w.currentData()
-        return out
-
-    def _ok(self) -> None:
-        if self.submit is None:
-            self.accept()
-            return
-        result = self.submit(self.values())
-        if result is not None:
-            self.result_value = result
-            self.accept()
 
 
 def caption(text: str) -> QLabel:

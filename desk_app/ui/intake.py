@@ -14,7 +14,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -36,7 +35,7 @@ from ..models.journal import new_id
 from ..models.privacy import mask_id_number, mask_phone
 from ..models.validation import format_date
 from ..printing.papers import Paper, Papers
-from .common import ok_cancel
+from .common import InputDialog, ok_cancel
 from .form_widget import TemplateForm
 from .preview import DossierPrints, PdfPreviewDialog, PrinterBackend
 from .survey import SurveyDialog, offer_survey
@@ -65,6 +64,9 @@ class SupplementDialog(QDialog):
         layout.addWidget(self.reason)
         buttons = ok_cancel("Lập phiếu và in", "Quay lại", self.accept, self.reject)
         layout.addWidget(buttons)
+        self.items.setTabChangesFocus(True)
+        QWidget.setTabOrder(self.items, self.reason)
+        self.items.setFocus()  # never on the button: Enter too early prints no empty request
 
     def values(self) -> tuple[list[str], str]:
         return [line.strip() for line in self.items.toPlainText().splitlines() if line.strip()], self.reason.text()
@@ -82,9 +84,11 @@ class IntakeView(QWidget):
         self.form: TemplateForm | None = None
         self.applicant_form: TemplateForm | None = None
         self._forms: dict[tuple, TemplateForm] = {}  # by template version and its catalogue choices
-        self.draft_id = new_id()
+        self.draft_id = new_id()  # the form's id: its draft while typed, the dossier's submission after
+        self.submitted = False  # the form on screen is saved as a dossier
         self.last_view: DossierView | None = None
         self.survey_dialog: SurveyDialog | None = None
+        self.refusal_dialog: InputDialog | None = None  # open while the clerk types the reason
         self._draft_timer = QTimer(self, singleShot=True, interval=400, timeout=self.save_draft)
         self._dirty = False  # typed since the procedure was chosen or the dossier saved
 
@@ -191,6 +195,8 @@ class IntakeView(QWidget):
         self.procedure, self.template = proc, template
         self._clear_forms()
         self._dirty = False
+        if self.submitted:  # another procedure after a dossier was saved: a new form
+            self.draft_id, self.submitted = new_id(), False
         has_applicant = any(f.id.startswith("applicant.") for f in template.fields)
         if not has_applicant:
             self.applicant_form = self._form_for(self.counter.templates.latest(APPLICANT_FRAGMENT))
@@ -346,6 +352,8 @@ class IntakeView(QWidget):
     # -- decisions --------------------------------------------------------------------------
     def accept(self, *, print_papers: bool = True, at_once: bool = False) -> DossierView | None:
         """Receive the dossier typed; ``at_once``: received, solved and returned in one step."""
+        if self._shown_if_saved():
+            return self.last_view
         checked = self._checked()
         if checked is None:
             return None
@@ -361,7 +369,7 @@ class IntakeView(QWidget):
         try:
             operation = self.counter.dossiers.receive_and_return if at_once else self.counter.dossiers.receive
             view = operation(self.procedure.code, applicant, form_data=form_data, papers=self.ticked_papers(),
-                             template=(self.template.id, self.template.version))
+                             template=(self.template.id, self.template.version), submission_id=self.draft_id)
         except DomainError as exc:
             warn(self, exc.message)
             return None
@@ -374,8 +382,8 @@ class IntakeView(QWidget):
             warn(self, "Chỉ thủ tục giải quyết trong ngày mới trả ngay được.")
             return None
         view = self.accept(print_papers=False, at_once=True)  # all three steps, or none
-        if view is None:
-            return None
+        if view is None or view.repeated:
+            return view
         self.message.setText(f"Đã tiếp nhận và trả kết quả ngay hồ sơ {view.code}.")
         self._print(view.code, ["receipt", "declaration"])
         self.changed.emit(view.changes)
@@ -390,7 +398,16 @@ class IntakeView(QWidget):
                                  "đã ghi nhận phiếu khảo sát sự hài lòng.")
             self.changed.emit(dialog.view.changes)
 
+    def _shown_if_saved(self) -> bool:
+        """The form on screen is a dossier already: say so (before any question) and stop."""
+        view = self.counter.dossiers.saved_as(self.draft_id) if self.submitted else None
+        if view is not None:
+            self._saved(view, [])
+        return view is not None
+
     def ask_supplement(self) -> None:
+        if self._shown_if_saved():
+            return
         if self.procedure is None:
             warn(self, "Hãy chọn thủ tục trước.")
             return
@@ -406,7 +423,7 @@ class IntakeView(QWidget):
             view = self.counter.dossiers.request_supplement(
                 items, reason, procedure_code=self.procedure.code, applicant=applicant, form_data=form_data,
                 papers=self.ticked_papers(), template=(self.template.id, self.template.version),
-                contact=self.counter.setting("ward.phone") or "")
+                contact=self.counter.setting("ward.phone") or "", submission_id=self.draft_id)
         except DomainError as exc:
             warn(self, exc.message)
             return None
@@ -414,18 +431,25 @@ class IntakeView(QWidget):
         return view
 
     def ask_refusal(self) -> None:
+        if self._shown_if_saved():
+            return
         if self.procedure is None:
             warn(self, "Hãy chọn thủ tục trước.")
             return
-        reason, ok = QInputDialog.getText(self, "Từ chối tiếp nhận", "Lý do từ chối (ghi cụ thể):")
-        if ok:
-            self.refuse(reason)
+        dialog = InputDialog("Từ chối tiếp nhận hồ sơ", "Lý do được ghi trên phiếu từ chối giao cho công dân.", self,
+                             ok_text="Từ chối và in phiếu")
+        dialog.add_text("reason", "Lý do từ chối (ghi cụ thể):")
+        dialog.submit = lambda values: self.refuse(values["reason"])  # a blank reason keeps the dialog open
+        self.refusal_dialog = dialog
+        dialog.exec()
+        self.refusal_dialog = None
 
     def refuse(self, reason: str) -> DossierView | None:
         applicant, form_data = split_applicant(self.values())
         try:
             view = self.counter.dossiers.refuse(reason, procedure_code=self.procedure.code, applicant=applicant,
-                                                form_data=form_data, template=(self.template.id, self.template.version))
+                                                form_data=form_data, template=(self.template.id, self.template.version),
+                                                submission_id=self.draft_id)
         except DomainError as exc:
             warn(self, exc.message)
             return None
@@ -436,8 +460,12 @@ class IntakeView(QWidget):
         self.last_view = view
         self._dirty = False
         self._draft_timer.stop()  # the dossier is saved: a pending draft save would resurrect it
-        self.counter.dossiers.discard_draft(self.draft_id)
-        self.draft_id = new_id()
+        if view.repeated:  # the second press of a form already saved: show it, record nothing
+            self.message.setText(f"Hồ sơ này đã được lưu (mã {view.code}, {view.state.status_label.lower()}); "
+                                 "không tạo hồ sơ mới. Nhập hồ sơ khác: bấm Mới (Ctrl+N).")
+            return
+        self.counter.drafts.discard(self.draft_id)
+        self.submitted = True  # the draft id stays the form's until Mới: saving again finds this dossier
         note = f" Lưu ý: {' '.join(view.warnings)}" if view.warnings else ""
         due = f", hẹn trả {view.state.due_at:%H:%M ngày %d/%m/%Y}" if view.state.due_at else ""
         self.message.setText(f"Đã lưu hồ sơ {view.code}{due}.{note}")
@@ -470,12 +498,12 @@ class IntakeView(QWidget):
         self._draft_timer.start()
 
     def save_draft(self) -> None:
-        if self.procedure is None or self.template is None:
+        if self.procedure is None or self.template is None or self.submitted:
             return
         values = {k: v for k, v in self.values().items() if v not in ("", None, False)}
         if not values:
             return
-        self.counter.dossiers.save_draft(self.draft_id, procedure_code=self.procedure.code,
+        self.counter.drafts.save(self.draft_id, procedure_code=self.procedure.code,
                                          template=(self.template.id, self.template.version), values=values,
                                          papers=self.ticked_papers())
 
@@ -494,7 +522,7 @@ class IntakeView(QWidget):
             self.save_draft()
 
     def restore_draft(self, draft: dict[str, Any]) -> None:
-        self.draft_id = draft["id"]
+        self.draft_id, self.submitted = draft["id"], False
         self.choose_procedure(draft["procedure_code"], values=draft["values"], papers=draft["papers"])
         self.message.setText("Đã mở lại hồ sơ đang nhập dở.")
 
@@ -508,7 +536,7 @@ class IntakeView(QWidget):
         self.citizen_search.clear()
         self.procedure_search.clear()
         self.heading.setText("Chọn thủ tục để bắt đầu.")
-        self.draft_id = new_id()
+        self.draft_id, self.submitted = new_id(), False
         self._update_buttons()
         self.procedure_search.setFocus()
 

@@ -326,20 +326,20 @@ def test_due_tomorrow_queue_warns_before_the_apology_deadline(counter, clock, ap
 
 
 def test_a_draft_survives_closing_the_app_and_is_per_clerk(db_path, counter, clock):
-    counter.dossiers.save_draft("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
+    counter.drafts.save("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
                                 values={"child.full_name": "Nguyễn Minh"}, papers=["Giấy chứng sinh"])
-    counter.dossiers.save_draft("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
+    counter.drafts.save("d1", procedure_code=BIRTH, template=("to_khai_khai_sinh", "2024.1"),
                                 values={"child.full_name": "Nguyễn Minh An"}, papers=["Giấy chứng sinh"])
     counter.close()
     again = Counter.open(db_path, clock=clock)
     again.login("lan", "canbo1234")
-    [draft] = again.dossiers.drafts()
+    [draft] = again.drafts.mine()
     assert draft["values"] == {"child.full_name": "Nguyễn Minh An"} and draft["papers"] == ["Giấy chứng sinh"]
     again.login("admin", "quantri123")
-    assert again.dossiers.drafts() == []
+    assert again.drafts.mine() == []
     again.login("lan", "canbo1234")
-    again.dossiers.discard_draft("d1")
-    assert again.dossiers.drafts() == []
+    again.drafts.discard("d1")
+    assert again.drafts.mine() == []
     again.close()
 
 

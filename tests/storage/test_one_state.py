@@ -51,7 +51,9 @@ def test_an_older_database_learns_its_paused_dossiers(db_path, counter, clock, a
     counter.dossiers.pause_clock(resumed, "Xác minh")
     counter.dossiers.resume_clock(resumed)
     conn = counter.store.conn
-    conn.execute("ALTER TABLE dossiers DROP COLUMN paused_at")  # as schema 9 had it
+    conn.execute("DROP INDEX dossiers_submission")  # as schema 9 had it
+    conn.execute("ALTER TABLE dossiers DROP COLUMN submission_id")
+    conn.execute("ALTER TABLE dossiers DROP COLUMN paused_at")
     conn.execute("DROP TABLE inbox")
     conn.execute("PRAGMA user_version = 9")
     counter.close()

@@ -128,7 +128,7 @@ def test_confirmation_removes_the_citizen_from_the_file_and_keeps_the_checks_cle
     purged = returned(counter, SIGNATURE, PURGED)
     counter.dossiers.record_survey(purged.code, {"officer_polite": 5, "result_on_time": 4})
     kept = returned(counter, COPY, OTHER)
-    counter.dossiers.save_draft("d1", procedure_code=SIGNATURE, template=None,
+    counter.drafts.save("d1", procedure_code=SIGNATURE, template=None,
                                 values={"applicant.full_name": "Phạm Thị Hồng Nhung", "applicant.id_number": "042 190 055 501"})
     synced(counter)
     clock.advance(days=365 * 2 + 1)
@@ -154,7 +154,7 @@ def test_confirmation_removes_the_citizen_from_the_file_and_keeps_the_checks_cle
     assert counter.dossiers.dossier(kept.code).row.applicant_name == "Võ Minh Khôi"
     assert counter.dossiers.search("nhung") == [] and counter.dossiers.search("042190055501") == []
     assert counter.store.people.find_citizen(id_number="042190055501") is None
-    assert counter.dossiers.drafts() == [] or all(d["id"] != "d1" for d in counter.store.people.drafts())
+    assert counter.drafts.mine() == [] or all(d["id"] != "d1" for d in counter.store.people.drafts())
     row = counter.store.get_dossier(purged.code)
     assert (row.status, row.procedure_code, row.applicant_name) == ("returned", SIGNATURE, "")  # still counted
     with pytest.raises(DomainError, match="không còn chờ xác nhận"):

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 from pypdf import PdfReader
 
 from desk_app.printing.papers import Papers
@@ -327,3 +327,26 @@ def test_a_print_redraws_its_row_and_details_not_the_whole_list(qtbot, view, cou
     assert view.journal.item(view.journal.rowCount() - 1, 1).text().startswith("In giấy tờ")
     view.do_start_processing(dossier.code)  # a step of the path: the list and the counts reload
     assert resets
+
+
+@pytest.mark.parametrize("button", ["withdraw", "apology", "supplement"])
+def test_an_action_dialog_opens_in_its_reason_and_refuses_a_blank_one(qtbot, view, counter, dossier, warnings,
+                                                                      button):
+    from PySide6.QtTest import QTest
+
+    view.open_dossier(dossier.code)
+    seen = {}
+
+    def fill(dialog):
+        reason = dialog.fields["reason"]
+        seen["focus"] = QApplication.focusWidget() is reason or dialog.focusWidget() is reason
+        QTest.keyClick(dialog.focusWidget(), Qt.Key_Return)  # Enter too early: a new line, nothing recorded
+        assert dialog.isVisible()
+        dialog.buttons.button(QDialogButtonBox.Ok).click()  # OK with a blank reason
+        seen["still_open"] = dialog.isVisible()
+        dialog.reject()
+
+    through_dialog(view, button, fill)
+    assert seen == {"focus": True, "still_open": True}
+    assert warnings and warnings[-1].startswith("Phải ghi")
+    assert kinds(counter, dossier.code) == ["received"]

@@ -139,8 +139,8 @@ def test_a_half_typed_form_is_saved_and_offered_back(qtbot, counter, printer, no
     qtbot.keyClicks(first.procedure_search, "khai sinh")
     qtbot.keyClick(first.procedure_search, Qt.Key_Return)
     type_text(first.form.field_widget("child.full_name"), "Trần Bảo Ngọc")
-    qtbot.waitUntil(lambda: counter.dossiers.drafts() != [], timeout=3000)
-    [draft] = counter.dossiers.drafts()
+    qtbot.waitUntil(lambda: counter.drafts.mine() != [], timeout=3000)
+    [draft] = counter.drafts.mine()
     assert draft["values"]["child.full_name"] == "Trần Bảo Ngọc"
     second = IntakeView(counter, printer=printer, preview=False)  # as after a crash and restart
     qtbot.addWidget(second)
@@ -204,3 +204,30 @@ def test_the_clerk_picks_an_exemption_on_the_birth_form_and_the_receipt_says_it(
     assert view is not None, no_dialogs
     receipt = printer.texts()[0]
     assert "Miễn lệ phí (thuộc trường hợp: Người khuyết tật)" in receipt
+
+
+def test_a_second_ctrl_enter_or_ctrl_b_shows_the_saved_dossier_and_records_nothing(qtbot, intake, counter, printer,
+                                                                                  applicant, no_dialogs):
+    intake.show()
+    with pytest.warns(DeprecationWarning):
+        QApplication.setActiveWindow(intake)  # offscreen has no window manager to activate it
+    qtbot.waitActive(intake)
+    choose_birth(qtbot, intake)
+    intake.set_values({f"applicant.{k}": v for k, v in applicant.items()} | BIRTH_VALUES)
+    field = intake.form.field_widget("child.full_name")
+    field.setFocus()
+    QTest.keyClick(field, Qt.Key_Return, Qt.ControlModifier)  # Ctrl+Enter: saved, papers printed
+    saved = intake.last_view
+    assert saved is not None and not saved.repeated, no_dialogs
+    jobs, counts = len(printer.jobs), counter.store.checks.counts()
+    QTest.keyClick(field, Qt.Key_Return, Qt.ControlModifier)  # the second press
+    intake.accept_button.click()  # and a click on the button
+    QTest.keyClick(field, Qt.Key_B, Qt.ControlModifier)  # Ctrl+B on a saved form: no second request
+    assert counter.store.checks.counts() == counts and len(printer.jobs) == jobs
+    assert intake.last_view.code == saved.code and intake.last_view.repeated
+    assert f"Hồ sơ này đã được lưu (mã {saved.code}" in intake.message.text()
+    assert no_dialogs == []
+    QTest.keyClick(field, Qt.Key_N, Qt.ControlModifier)  # Mới: the next form is a new dossier
+    choose_birth(qtbot, intake)
+    intake.set_values({f"applicant.{k}": v for k, v in applicant.items()} | BIRTH_VALUES)
+    assert intake.accept().code != saved.code

@@ -84,7 +84,7 @@ def test_lock_hides_everything_until_a_clerk_logs_in(qtbot, window, counter, mon
 
 
 def test_drafts_are_offered_back_after_a_restart(qtbot, window, counter, monkeypatch):
-    counter.dossiers.save_draft("d-1", procedure_code="1.001193", template=("to_khai_khai_sinh", "2024.2"),
+    counter.drafts.save("d-1", procedure_code="1.001193", template=("to_khai_khai_sinh", "2024.2"),
                                 values={"child.full_name": "Trần Bảo Ngọc"})
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     window.offer_drafts()

@@ -273,7 +273,7 @@ def test_locking_closes_the_open_record_and_keeps_the_draft(qtbot, window, count
     window.switch_clerk()
     assert window.dossiers.opened is None
     assert FULL_ID not in window.dossiers.detail_fields["applicant"].text()
-    [draft] = counter.dossiers.drafts()
+    [draft] = counter.drafts.mine()
     assert draft["values"]["person.full_name"] == "Lê Thị Hoa"
 
 
