@@ -231,6 +231,7 @@ class Papers:
                                      "requested_at": datetime.fromisoformat(p["requested_at"]) if p.get("requested_at") else last["withdrawn"].at}
         form_values = dict(data.get("form_data", {}))
         context.update(form_values)  # flat ids such as "child.full_name"
+        context.update(_money_fields(template, form_values))
         context.update(derive_values(template, form_values, context, today=now.date()))
         context["verify"] = {"text": verification_text(self.paper_key(), view.code, template.id, template.version, now)}
         return context
@@ -314,6 +315,16 @@ class Papers:
         context = {"ward": self.ward_context(), "book": {"from": start, "to": end, "count": len(rows), "rows": rows},
                    "printed": {"at": now, "date": now.date(), "copy_kind": "original", "copy_label": ""}}
         return Paper(render_pdf(template, context), template, f"so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+def _money_fields(template: FormTemplate, values: dict[str, Any]) -> dict[str, str]:
+    """A sum of money as a paper writes it: "50.000.000 đồng (Năm mươi triệu đồng)", never 50000000."""
+    out = {}
+    for f in template.fields:
+        raw = str(values.get(f.id) or "").replace(".", "").replace(" ", "")
+        if f.type == "money" and raw.isdigit():
+            out[f.id] = WORDS.text("money", amount=format_money(int(raw)), words=money_in_words(int(raw)))
+    return out
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -382,6 +382,8 @@ class TemplateForm(QWidget):
     def _focus(self, fid: str) -> None:
         widget = self._widgets[fid]
         widget.setFocus(Qt.FocusReason.OtherFocusReason)
+        if isinstance(widget, QLineEdit):
+            widget.selectAll()  # as Tab does: what is typed replaces (copies 1, typing 2 gives 2, not 12)
         label = self._labels[fid]
         self.scroll.ensureWidgetVisible(label, 0, label.height())
         self.scroll.ensureWidgetVisible(widget.parentWidget(), 0, 8)
@@ -403,6 +405,11 @@ class TemplateForm(QWidget):
             else:
                 self.completed.emit()
             return True
+        if (event.type() == QEvent.Type.FocusIn and isinstance(watched, QLineEdit)
+                and self._fields[fid].type in ("number", "money") and self._is_empty(fid)):
+            # a click into a number still at its default: typing replaces it (after the click has
+            # placed the cursor, hence the next turn of the event loop)
+            QTimer.singleShot(0, watched.selectAll)
         if event.type() == QEvent.Type.FocusOut and event.reason() != Qt.FocusReason.PopupFocusReason:
             self.check_one(fid)
         return super().eventFilter(watched, event)

@@ -176,3 +176,31 @@ def test_a_dossier_whose_template_version_is_gone_is_not_printed_with_another(co
         papers.dossier_paper(view.code, "declaration")
     assert err.value.code == "template_missing"
     assert papers.library.get("to_khai_khai_sinh").version == papers.library.latest("to_khai_khai_sinh").version
+
+
+def test_a_sum_typed_on_a_form_prints_with_separators_and_in_words(counter, applicant, tmp_path):
+    """A money field prints "50.000.000 đồng (Năm mươi triệu đồng)", never "50000000"."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "to_khai_gia_tri.toml").write_text('''
+id = "to_khai_gia_tri"
+version = "1"
+kind = "declaration"
+slip_type = "declaration"
+title = "TỜ KHAI"
+
+[[fields]]
+id = "contract.value"
+label = "Giá trị hợp đồng"
+type = "money"
+
+[[blocks]]
+type = "paragraph"
+text = "Giá trị hợp đồng: {contract.value}."
+''', encoding="utf-8")
+    library = load_library(folder, strict=True)
+    view = counter.dossiers.receive("2.000884", applicant, form_data={"contract.value": "50000000"},
+                                    template=("to_khai_gia_tri", "1"))
+    text = text_of(Papers(counter, library).dossier_paper(view.code, "declaration", record=False).pdf)
+    assert "Giá trị hợp đồng: 50.000.000 đồng (Năm mươi triệu đồng)." in text
+    assert "50000000" not in text

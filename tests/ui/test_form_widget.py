@@ -371,3 +371,27 @@ def test_key_events_to_fill_the_required_fields_of_the_birth_form(qtbot, form, b
     assert result.values["applicant.full_name"] == "Nguyễn Văn Đức"
     assert (characters, enters) == (79, 28)  # one Enter past the optional exemption
     print(f"birth form: {characters + enters} key events ({characters} characters, {enters} Enter)")
+
+
+def test_typing_into_a_number_replaces_its_default_whether_reached_by_enter_or_a_click(qtbot):
+    """Copies 1, typing 2 gave 12 (and a fee of pages × copies to match): typing replaces."""
+    request = load_library(templates_dir(), strict=True).latest("phieu_yeu_cau_chung_thuc")
+    form = show(qtbot, TemplateForm(request, today=TODAY))
+    order = [f.id for f in request.fields]
+    before = form.field_widget(order[order.index("pages") - 1])
+    pages, copies = form.field_widget("pages"), form.field_widget("copies")
+    assert (pages.text(), copies.text()) == ("1", "1")
+    before.setFocus()
+    qtbot.keyClick(before, Qt.Key.Key_Return)  # Enter moves on to "Số trang"
+    assert focused() is pages
+    qtbot.keyClicks(pages, "12")
+    assert pages.text() == "12"
+    qtbot.mouseClick(copies, Qt.MouseButton.LeftButton)  # a click into "Số bản", still 1
+    qtbot.wait(20)
+    qtbot.keyClicks(copies, "3")
+    assert copies.text() == "3"
+    qtbot.mouseClick(pages, Qt.MouseButton.LeftButton)  # typed by the clerk: a click keeps it
+    qtbot.wait(20)
+    qtbot.keyClick(pages, Qt.Key.Key_End)
+    qtbot.keyClicks(pages, "0")
+    assert pages.text() == "120"
