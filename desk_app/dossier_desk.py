@@ -125,7 +125,7 @@ class DossierDesk:
             if view.repeated:
                 return view
             self.mark_result_ready(view.code, note="Giải quyết ngay tại quầy")
-            returned = self.return_result(view.code, received_by=view.row.applicant_name)
+            returned = self.return_result(view.code, received_by=view.row.applicant_name, at_once=True)
         return replace(returned, warnings=view.warnings, changes=view.changes | returned.changes)
 
     def request_supplement(self, items: Iterable[str], reason: str, *, dossier: str | None = None,
@@ -240,9 +240,13 @@ class DossierDesk:
     def notify_citizen(self, dossier: str, channel: str, *, note: str = "") -> DossierView:
         return self._record(dossier, "citizen_notified", {"channel": clean_text(channel), "note": clean_text(note)})
 
-    def return_result(self, dossier: str, *, received_by: str = "", note: str = "") -> DossierView:
-        return self._record(dossier, "returned", {"received_by": clean_text(received_by),
-                                                  "note": clean_text(note)})
+    def return_result(self, dossier: str, *, received_by: str = "", note: str = "",
+                      at_once: bool = False) -> DossierView:
+        """The result handed over; ``at_once``: in the sitting it was received (the receipt says so)."""
+        payload: dict[str, Any] = {"received_by": clean_text(received_by), "note": clean_text(note)}
+        if at_once:
+            payload["at_once"] = True
+        return self._record(dossier, "returned", payload)
 
     def issue_apology(self, dossier: str, reason: str, new_due_at: datetime | date, *,
                       channel: str = "Trực tiếp") -> DossierView:

@@ -53,6 +53,7 @@ CONTEXT_SCHEMA: dict[str, Any] = {
     "verify": ["text", "signature"],
     "dossier": ["code", "official_code", "received_at", "due_at", "original_due_at", "returned_at",
                 "status", "sets", "time_limit", "fee", "result_place", "book_line", "request", "home_unit",
+                "returned_at_once",
                 {"papers": ["index", "name", "paper_kind", "count"]},
                 {"steps": ["index", "from_unit", "to_unit", "at", "due", "due_text", "verdict", "note"]}],
     "procedure": ["code", "name", "domain", "time_limit", "fee", "result", "solved_by", "channels",
@@ -303,10 +304,11 @@ def parse_template(text: str, source: str = "<mẫu>") -> FormTemplate:
             where = (_line_of(text, "type", line) or line) if line else None
             raise TemplateError(source, where, f"khối có kiểu không biết “{btype}” (dùng: {', '.join(BLOCK_TYPES)}).")
         _check_placeholders(raw, known, source, text, line)
-        when = raw.get("when")
-        if when is not None and not (when in known or _in_schema(when)):
-            raise TemplateError(source, _line_of(text, str(when), line or 1),
-                                f"điều kiện when = “{when}” không ứng với trường hay dữ liệu nào.")
+        for condition in ("when", "unless"):
+            when = raw.get(condition)
+            if when is not None and not (when in known or _in_schema(when)):
+                raise TemplateError(source, _line_of(text, str(when), line or 1),
+                                    f"điều kiện {condition} = “{when}” không ứng với trường hay dữ liệu nào.")
         blocks.append(Block(btype, raw, line))
     if not blocks and data["kind"] != "fragment":
         fail("mẫu không có khối bố cục nào ([[blocks]]).")

@@ -205,6 +205,8 @@ class Papers:
                 "result_place": c.setting("ward.result_place") or WORDS.text("ward.result_place", ward=c.ward_name.split(" (")[0]),
                 "book_line": "", "request": view.procedure.name if view.procedure else view.row.procedure_code,
                 "papers": papers, "steps": steps, "home_unit": data.get("home_unit") or "",
+                # received, solved and handed back in one sitting: no appointment to print
+                "returned_at_once": bool("returned" in last and last["returned"].payload.get("at_once")),
             },
             "procedure": self.procedure_context(view.procedure),
             "applicant": applicant,

@@ -381,6 +381,8 @@ class Renderer:
         self.pagesize = landscape(A4) if template.orientation == "landscape" else A4
         self.width = self.pagesize[0] - MARGINS["left"] - MARGINS["right"]
         self.styles = _styles(self.size)
+        self.keep_signatures_with_text = False
+        self.signature_marks: list[tuple[_PageMark, _PageMark]] = []
 
     def p(self, markup: str, style: str = "body", **overrides: Any) -> Paragraph:
         base = _style(self.size, style, tuple(sorted(overrides.items()))) if overrides else self.styles[style]
@@ -392,11 +394,28 @@ class Renderer:
     def build(self) -> list[Flowable]:
         story: list[Flowable] = []
         for block in self.t.blocks:
-            when = block.get("when")
-            if when is not None and lookup(self.ctx, when) in (None, "", [], {}):
+            when, unless = block.get("when"), block.get("unless")
+            if when is not None and lookup(self.ctx, when) in (None, "", [], {}, False):
                 continue  # e.g. the "filed on behalf of" lines when nobody was authorised
-            story.extend(getattr(self, f"block_{block.type}")(block))
+            if unless is not None and lookup(self.ctx, unless) not in (None, "", [], {}, False):
+                continue  # e.g. the appointment of a dossier returned in the same sitting
+            flowables = getattr(self, f"block_{block.type}")(block)
+            if block.type == "signatures" and story:
+                if self.keep_signatures_with_text:
+                    # signatures never stand alone on a page: the last lines above go over with them
+                    tail, story[-1:] = story[-1:], []
+                    flowables = [KeepTogether(tail + flowables)]
+                else:
+                    before, after = _PageMark(), _PageMark()
+                    self.signature_marks.append((before, after))
+                    flowables = [before, *flowables, after]
+            story.extend(flowables)
         return story
+
+    @property
+    def signatures_alone(self) -> bool:
+        """After a build: some signatures went to a page of their own."""
+        return any(after.page != before.page for before, after in self.signature_marks)
 
     # each block type -> flowables
     def block_header(self, b: Block) -> list[Flowable]:
@@ -523,9 +542,31 @@ class Renderer:
         return [PageBreak()]
 
 
+class _PageMark(Flowable):
+    """Takes no room; remembers the page it fell on."""
+
+    page = 0
+
+    def wrap(self, *_: Any) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.page = self.canv.getPageNumber()
+
+
 def render_pdf(template: FormTemplate, context: Mapping[str, Any]) -> bytes:
-    """The PDF bytes of ``template`` filled with ``context``."""
+    """The PDF bytes of ``template`` filled with ``context``. When the signatures would stand
+    alone on the last page, the paper is laid out again with the lines above them carried over."""
+    pdf, renderer = _render(template, context, keep_signatures_with_text=False)
+    if renderer.signatures_alone:
+        pdf, _ = _render(template, context, keep_signatures_with_text=True)
+    return pdf
+
+
+def _render(template: FormTemplate, context: Mapping[str, Any], *,
+            keep_signatures_with_text: bool) -> tuple[bytes, "Renderer"]:
     renderer = Renderer(template, context)
+    renderer.keep_signatures_with_text = keep_signatures_with_text
     buffer = io.BytesIO()
     width, height = renderer.pagesize
     frame = Frame(MARGINS["left"], MARGINS["bottom"] + FOOTER_HEIGHT, renderer.width,
@@ -546,7 +587,7 @@ def render_pdf(template: FormTemplate, context: Mapping[str, Any]) -> bytes:
 
     Canvas.footer = footer
     doc.build(renderer.build(), canvasmaker=Canvas)
-    return buffer.getvalue()
+    return buffer.getvalue(), renderer
 
 
 _WARM_UP = """

@@ -12,7 +12,7 @@ def test_a_new_dossier_changes_the_queues_the_figures_and_the_outbox(counter, ap
 
 def test_a_print_changes_only_its_dossier_and_the_outbox(counter, applicant):
     code = counter.dossiers.receive("1.004873", applicant).code
-    printed = counter.dossiers.record_print(code, "receipt", template_id="giay_tiep_nhan", template_version="2025.3")
+    printed = counter.dossiers.record_print(code, "receipt", template_id="giay_tiep_nhan", template_version="2026.1")
     assert printed.changes == Changes(frozenset({code}), queues=False, figures=False, outbox=True)
 
 

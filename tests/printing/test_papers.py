@@ -70,7 +70,7 @@ def test_printing_is_audited_and_a_reprint_says_so(counter, papers, applicant):
     papers.dossier_paper(view.code, "receipt", record=False)  # a preview is not a print
     prints = [a.payload for a in counter.store.actions_for(view.id) if a.kind == "printed"]
     assert [(p["form"], p["copy_kind"], p["template_id"], p["template_version"]) for p in prints] == [
-        ("receipt", "original", "giay_tiep_nhan", "2025.3"), ("receipt", "reprint", "giay_tiep_nhan", "2025.3")]
+        ("receipt", "original", "giay_tiep_nhan", "2026.1"), ("receipt", "reprint", "giay_tiep_nhan", "2026.1")]
     assert "Bản in lại" in text_of(second.pdf)
 
 
@@ -79,7 +79,7 @@ def test_the_qr_content_is_signed_with_the_ward_key(counter, papers, applicant):
     template = papers.template_for(counter.dossiers.dossier(view.code), "receipt")
     context = papers.dossier_context(counter.dossiers.dossier(view.code), template)
     signed = context["verify"]["text"]
-    assert signed.startswith(f"QMC1|{view.code}|giay_tiep_nhan@2025.3|")
+    assert signed.startswith(f"QMC1|{view.code}|giay_tiep_nhan@2026.1|")
     key = counter.setting("paper_key")
     assert verify_text(key, signed)
     assert not verify_text(key, signed.replace(view.code, view.code[:-1] + "9"))
@@ -204,3 +204,27 @@ text = "Giá trị hợp đồng: {contract.value}."
     text = text_of(Papers(counter, library).dossier_paper(view.code, "declaration", record=False).pdf)
     assert "Giá trị hợp đồng: 50.000.000 đồng (Năm mươi triệu đồng)." in text
     assert "50000000" not in text
+
+
+def test_signatures_never_stand_alone_on_a_page():
+    """A paper whose signatures would fall alone on the last page carries the line above over."""
+    from desk_app.printing.render import _render, render_pdf
+
+    def paper(lines: int):
+        body = "".join(f'\n[[blocks]]\ntype = "paragraph"\ntext = "Dòng số {i} của giấy."\n' for i in range(lines))
+        return parse_template(f'''
+id = "thu_chu_ky"
+version = "1"
+kind = "slip"
+slip_type = "receipt"
+title = "THỬ"
+{body}
+[[blocks]]
+type = "signatures"
+columns = [{{ title = "NGƯỜI NỘP HỒ SƠ", name = "Nguyễn Văn An" }}]
+''')
+
+    alone = next(n for n in range(20, 60) if _render(paper(n), {}, keep_signatures_with_text=False)[1].signatures_alone)
+    pages = PdfReader(io.BytesIO(render_pdf(paper(alone), {}))).pages
+    last = pages[-1].extract_text()
+    assert "NGƯỜI NỘP HỒ SƠ" in last and f"Dòng số {alone - 1} của giấy." in last

@@ -131,6 +131,10 @@ def test_same_day_dossier_is_returned_in_one_sitting(qtbot, intake, counter, pri
     assert view is not None, no_dialogs
     assert view.status == "returned" and view.state.timeliness == "on_time"
     assert len(printer.jobs) == 2
+    receipt = printer.texts()[0]  # không hẹn: the receipt says it was returned, with no appointment
+    assert ("Thời gian trả kết quả giải quyết hồ sơ: đã trả kết quả ngay cho công dân lúc 09 giờ 00 phút, "
+            "ngày 23/11/2026 (không hẹn)") in " ".join(receipt.split())
+    assert "17 giờ" not in receipt and "Khi nhận kết quả" not in receipt
 
 
 def test_a_half_typed_form_is_saved_and_offered_back(qtbot, counter, printer, no_dialogs):
