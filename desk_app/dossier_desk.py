@@ -154,17 +154,25 @@ class DossierDesk:
 
     def supplement(self, dossier: str, *, papers: Iterable[str] | None = None,
                    with_verification: bool = False) -> DossierView:
-        """The citizen brought what was asked: the dossier is received and the clock restarts."""
+        """The citizen brought what was asked (``papers``: the components ticked as brought; None:
+        every required one): the dossier is received and the clock counts from now, the day it is
+        complete. Still incomplete, it is refused here: there is no second supplement request."""
         view = self.dossier(dossier)
         now = self.counter.now()
         proc = view.procedure or self.counter.catalogue.get(view.row.procedure_code)
+        brought = papers_from_checklist(proc, papers)
+        held = [PaperReceived(p["name"], p["paper_kind"], p["count"]) for p in view.state.data.get("papers") or []]
+        missing = missing_components(proc, held + brought)
+        if missing:
+            raise DomainError("Hồ sơ vẫn chưa đủ: " + "; ".join(missing) + ". Theo quy định không yêu cầu bổ sung "
+                              "lần thứ hai: hãy từ chối tiếp nhận và in phiếu từ chối.", code="incomplete")
         due = compute_due(now, proc.time_limit, self.counter.calendar, self.counter.office_hours,
                           with_verification=with_verification)
         payload = {
             "due_at": due.due_at.isoformat(),
             "clock_started_at": now.isoformat(),
             "with_verification": with_verification,
-            "papers": [p.to_dict() for p in papers_from_checklist(proc, papers)],
+            "papers": [p.to_dict() for p in brought],
             "skipped_days": [[s.day.isoformat(), s.reason] for s in due.skipped],
         }
         return self._record(view.id, "supplemented", payload)

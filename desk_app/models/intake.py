@@ -174,6 +174,21 @@ def quote_fee(procedure: Procedure, form_values: Mapping[str, Any], settings: Ma
     return FeeQuote(quote.amount, (*lines, *quote.lines), late=bool(timeliness.late), exemption=exemption)
 
 
+def papers_on_file(actions: Iterable[Any]) -> list[dict[str, Any]]:
+    """Every paper the dossier holds, as each paper lists them: those handed in at intake, then
+    those brought at the supplement (each with ``brought_at``), one line per component."""
+    out: dict[str, dict[str, Any]] = {}
+    for action in actions:
+        if "dossier" in action.payload and not out:
+            for p in action.payload["dossier"].get("papers") or []:
+                out[p["name"]] = dict(p)
+        elif action.kind == "supplemented":
+            for p in action.payload.get("papers") or []:
+                if p["name"] not in out:
+                    out[p["name"]] = {**p, "brought_at": action.at}
+    return list(out.values())
+
+
 def missing_components(procedure: Procedure, received: Iterable[PaperReceived]) -> list[str]:
     """Required components not received: each becomes an item of the one supplement request."""
     have = {p.name for p in received}

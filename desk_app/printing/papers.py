@@ -20,7 +20,8 @@ from ..models.fees import describe as describe_fee, format_money
 from ..models.words import money_in_words
 from ..models.forms import FormTemplate, TemplateLibrary, derive_values
 from ..models.deadlines import TIMELINESS_LABELS, classify_return
-from ..models.intake import PAPER_KIND_LABELS
+from ..models.clock import as_vn
+from ..models.intake import PAPER_KIND_LABELS, papers_on_file
 from ..models.journal import Action
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
 from ..models.settings import default_of
@@ -176,8 +177,10 @@ class Papers:
         last = {a.kind: a for a in actions}
         data = view.state.data
         now = c.now()
-        papers = [{"name": p["name"], "paper_kind": PAPER_KIND_LABELS.get(p["paper_kind"], p["paper_kind"]),
-                   "count": p["count"]} for p in data.get("papers", [])]
+        papers = [{"name": p["name"] + (WORDS.text("papers.brought", day=format_date(as_vn(p["brought_at"]).date()))
+                                        if p.get("brought_at") else ""),
+                   "paper_kind": PAPER_KIND_LABELS.get(p["paper_kind"], p["paper_kind"]),
+                   "count": p["count"]} for p in papers_on_file(actions)]
         applicant = dict(data.get("applicant", {}))
         if applicant.get("birth_date"):
             applicant["birth_date"] = format_date(date.fromisoformat(applicant["birth_date"]))

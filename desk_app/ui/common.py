@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -49,6 +51,7 @@ class InputDialog(QDialog):
         self.fields: dict[str, QWidget] = {}
         self.submit: Callable[[dict[str, Any]], object] | None = None
         self.result_value: object = None
+        self.focus_key = "reason"  # the field the cursor starts in (else the first)
         layout = QVBoxLayout(self)
         if intro:
             label = QLabel(intro)
@@ -88,10 +91,27 @@ class InputDialog(QDialog):
         self.fields[key] = w
         return w
 
+    def add_checklist(self, key: str, label: str, items: Iterable[tuple[str, bool]]) -> QListWidget:
+        """Items to tick (text, ticked at first); the value is the list of ticked texts."""
+        w = QListWidget()
+        w.setObjectName(key)
+        w.setWordWrap(True)
+        for text, ticked in items:
+            item = QListWidgetItem(text)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if ticked else Qt.Unchecked)
+            w.addItem(item)
+        w.setMinimumHeight(min(220, 28 * max(2, w.count())))
+        self.form.addRow(label, w)
+        self.fields[key] = w
+        return w
+
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, w in self.fields.items():
-            if isinstance(w, QLineEdit):
+            if isinstance(w, QListWidget):
+                out[key] = [w.item(i).text() for i in range(w.count()) if w.item(i).checkState() == Qt.Checked]
+            elif isinstance(w, QLineEdit):
                 out[key] = w.text()
             elif isinstance(w, QPlainTextEdit):
                 out[key] = w.toPlainText()
@@ -107,7 +127,7 @@ class InputDialog(QDialog):
                                                self.buttons.button(QDialogButtonBox.Cancel)]
         for before, after in zip(chain, chain[1:]):
             QWidget.setTabOrder(before, after)
-        first = self.fields.get("reason") or next(iter(self.fields.values()), None)
+        first = self.fields.get(self.focus_key) or next(iter(self.fields.values()), None)
         if first is not None:
             first.setFocus(Qt.OtherFocusReason)
 

@@ -100,6 +100,7 @@ ACTIONS: tuple[ActionButton, ...] = (
     ActionButton("apology", "Xin lỗi và hẹn lại…", "apology_issued"),
     ActionButton("withdraw", "Dừng giải quyết…", "withdrawn"),
     ActionButton("supplement", "Yêu cầu bổ sung…", "supplement_requested"),
+    ActionButton("supplemented", "Nhận giấy tờ bổ sung…", "supplemented"),
     ActionButton("reprint", "In lại giấy tờ…", None),
     ActionButton("survey", "Khảo sát hài lòng…", "survey_recorded"),
 )
@@ -339,7 +340,7 @@ class DossiersView(QWidget):
             "transfer_returned": self.dialogs.ask_transfer_returned, "result_ready": self.do_result_ready,
             "notify": self.dialogs.ask_notify, "return": self.dialogs.ask_return, "apology": self.dialogs.ask_apology,
             "withdraw": self.dialogs.ask_withdraw, "supplement": self.dialogs.ask_supplement, "reprint": self.dialogs.ask_reprint,
-            "survey": self.dialogs.ask_survey,
+            "survey": self.dialogs.ask_survey, "supplemented": self.dialogs.ask_supplemented,
         }
         for i, action in enumerate(ACTIONS):
             button = QPushButton(action.label)
@@ -733,14 +734,6 @@ class DossiersView(QWidget):
         return view
 
 
-    # -- papers -------------------------------------------------------------------------------
-
-
-
-
-    # -- dialogs: collect input, then the methods above -------------------------------------------
-
-
 class DossierDialogs:
     """The dialogs that collect what an action needs (a unit, a reason, a new date), then hand it
     to the view's ``do_*`` operations: the questions apart from the screen's layout and lists."""
@@ -831,8 +824,33 @@ class DossierDialogs:
                         self.view, ok_text="Ghi và xem phiếu")
         d.add_text("items", "Nội dung cần bổ sung:")
         d.add_line("reason", "Lý do:")
+        d.focus_key = "items"  # what is missing comes first, then why
         d.add_line("contact", "Liên hệ:")
         self._ask(d, lambda v: self.view.do_supplement(v["items"], v["reason"], v["contact"]))
+
+    def ask_supplemented(self) -> None:
+        """The citizen is back with what the supplement request asked: tick what was brought."""
+        view = self.view.current
+        if view is None:
+            return
+        held = {p["name"] for p in view.state.data.get("papers") or []}
+        asked = "; ".join(view.state.supplement_items)
+        d = InputDialog(self._title("Nhận giấy tờ bổ sung"),
+                        f"Đã yêu cầu bổ sung: {asked}.\nĐánh dấu các giấy tờ công dân mang đến. Hồ sơ đủ thì được "
+                        "tiếp nhận và tính lại thời hạn từ hôm nay; in lại giấy tiếp nhận và hẹn trả kết quả.",
+                        self.view, ok_text="Tiếp nhận và xem giấy hẹn")
+        components = view.procedure.components if view.procedure else ()
+        d.add_checklist("papers", "Giấy tờ mang đến:",
+                        [(c.name, c.name not in held and c.required) for c in components if c.name not in held])
+        self._ask(d, lambda v: self.record_brought(v["papers"]))
+
+    def record_brought(self, papers: list[str], code: str | None = None) -> DossierView | None:
+        """Record the papers brought; the dossier is received (its clock restarts) and the new
+        receipt opens in the preview."""
+        view = self.view._run(lambda k: self.view.counter.dossiers.supplement(k, papers=papers), code)
+        if view is not None:
+            self.view.printing.preview_papers(["receipt"], code=view.code)
+        return view
 
     def ask_reprint(self) -> None:
         forms = self.view.printing.available_papers()

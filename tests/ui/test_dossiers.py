@@ -338,7 +338,7 @@ def test_an_action_dialog_opens_in_its_reason_and_refuses_a_blank_one(qtbot, vie
     seen = {}
 
     def fill(dialog):
-        reason = dialog.fields["reason"]
+        reason = dialog.fields["items" if button == "supplement" else "reason"]  # the request: what, then why
         seen["focus"] = QApplication.focusWidget() is reason or dialog.focusWidget() is reason
         QTest.keyClick(dialog.focusWidget(), Qt.Key_Return)  # Enter too early: a new line, nothing recorded
         assert dialog.isVisible()
@@ -350,3 +350,34 @@ def test_an_action_dialog_opens_in_its_reason_and_refuses_a_blank_one(qtbot, vie
     assert seen == {"focus": True, "still_open": True}
     assert warnings and warnings[-1].startswith("Phải ghi")
     assert kinds(counter, dossier.code) == ["received"]
+
+
+def test_the_papers_brought_after_a_supplement_are_ticked_and_the_dossier_resumes(qtbot, view, counter, clock,
+                                                                                 applicant, warnings):
+    from PySide6.QtTest import QTest
+
+    identity = next(c.name for c in counter.catalogue.get("1.004873").components if c.name.startswith("Giấy tờ tùy thân"))
+    waiting = counter.dossiers.request_supplement([identity], "Thiếu giấy tờ tùy thân", procedure_code="1.004873",
+                                                  applicant=applicant, papers=["Tờ khai cấp Giấy xác nhận tình trạng hôn nhân (theo mẫu)"])
+    clock.set(2026, 11, 25, 10, 0)
+    view.show_queue("waiting_supplement")
+    view.open_dossier(waiting.code)
+    assert view.buttons["supplemented"].isEnabled() and not view.buttons["supplement"].isEnabled()
+
+    def fill(dialog):
+        papers = dialog.fields["papers"]
+        texts = [papers.item(i).text() for i in range(papers.count())]
+        assert identity in texts and not any(t.startswith("Tờ khai") for t in texts)  # held already: not asked
+        papers.setFocus()
+        for i in range(papers.count()):  # untick all, then tick the identity paper with the space bar
+            papers.item(i).setCheckState(Qt.Unchecked)
+        papers.setCurrentRow(texts.index(identity))
+        QTest.keyClick(papers, Qt.Key_Space)
+        dialog.buttons.button(QDialogButtonBox.Ok).click()
+
+    through_dialog(view, "supplemented", fill)
+    assert warnings == []
+    now = counter.dossiers.dossier(waiting.code)
+    assert now.status == "received" and now.state.received_at.day == 25
+    assert view.preview.windowTitle() == "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
+    assert "(bổ sung ngày 25/11/2026)" in text_of(view.preview.papers[0].pdf)
