@@ -293,6 +293,27 @@ class DossierDesk:
             "requested_at": (as_vn(requested_at) if requested_at else self.counter.now()).isoformat(),
         })
 
+    def cancel(self, dossier: str, reason: str) -> DossierView:
+        """"Hủy hồ sơ nhập nhầm": a dossier typed by mistake stops being a record (never "dừng
+        giải quyết", which is a legal act). The clerk may before any paper reached the citizen
+        (nothing printed, nothing returned); after, only a leader. Its code is never reused."""
+        view = self.dossier(dossier)
+        self.counter.require_role("process")
+        refusal = self.cancel_refusal(view)
+        if refusal:
+            raise DomainError(refusal, code="forbidden")
+        handed = view.status == "returned" or view.state.prints > 0
+        return self._record(view.id, "cancelled", {"reason": clean_text(reason), "handed_over": handed})
+
+    def cancel_refusal(self, view: DossierView) -> str | None:
+        """Why the clerk logged in may not cancel this dossier as a mistake (None: may)."""
+        clerk = self.counter.clerk
+        handed = view.status == "returned" or view.state.prints > 0
+        if handed and not (clerk and clerk.can("cancel_handed_over")):
+            return (f"Hồ sơ {view.code} đã có giấy tờ giao cho công dân (đã in hoặc đã trả kết quả): "
+                    "chỉ lãnh đạo được hủy hồ sơ nhập nhầm.")
+        return None
+
     def assign_official_code(self, dossier: str, official_code: str) -> DossierView:
         """The upstream system's own code, kept beside ours; both find the dossier."""
         code = clean_text(official_code)

@@ -33,8 +33,9 @@ class Clerk:
         """Leaders see reports and the access log; admins also manage accounts and settings."""
         allowed = {
             "clerk": {"intake", "process", "print"},
-            "leader": {"intake", "process", "print", "reports", "confirm_purge"},
-            "admin": {"intake", "process", "print", "reports", "confirm_purge", "manage"},
+            # a dossier entered by mistake whose papers the citizen already holds: a leader cancels it
+            "leader": {"intake", "process", "print", "reports", "confirm_purge", "cancel_handed_over"},
+            "admin": {"intake", "process", "print", "reports", "confirm_purge", "cancel_handed_over", "manage"},
         }
         return permission in allowed.get(self.role, set())
 

@@ -70,7 +70,7 @@ CONTEXT_SCHEMA: dict[str, Any] = {
     "withdrawal": ["reason", "requested_at", "clerk", "at"],
     "book": ["from", "to", "count", "domain",
              {"rows": ["index", "code", "procedure", "applicant", "contact", "solver", "received_at",
-                       "due_at", "returned_at", "result_channel", "status"]}],
+                       "due_at", "returned_at", "result_channel", "status", "cancelled"]}],
     "catalogue": [{"procedures": ["index", "code", "name", "time_limit", "fee"]}],
     # the recovery sheet printed when the ward's data is encrypted (printing/recovery.py)
     "recovery": ["key", "database", "made_at", "made_by", "key_file"],

@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     "clock_paused": "Tạm dừng tính thời hạn (xác minh)",
     "clock_resumed": "Tính tiếp thời hạn",
     "note": "Ghi chú",
+    "cancelled": "Hủy hồ sơ nhập nhầm",
 }
 ACTION_KINDS = tuple(ACTION_LABELS)
 
@@ -48,8 +49,11 @@ STATUS_LABELS: dict[str, str] = {
     "returned": "Đã trả kết quả",
     "refused": "Từ chối tiếp nhận",
     "withdrawn": "Dừng giải quyết",
+    "cancelled": "Đã hủy (nhập nhầm)",
 }
 STATUSES = tuple(STATUS_LABELS)
+# A dossier entered by mistake and cancelled is no legal record: nothing more happens to it
+LIVE_STATUSES = tuple(s for s in STATUSES if s != "cancelled")
 OPEN_STATUSES = ("received", "in_progress", "transferred")  # the clock runs
 
 FLAG_LABELS: dict[str, str] = {
@@ -77,12 +81,13 @@ ALLOWED_FROM: dict[str, tuple[str | None, ...]] = {
     "returned": ("result_ready",),
     "apology_issued": ("received", "in_progress", "transferred"),
     "withdrawn": ("waiting_supplement", "received", "in_progress", "transferred"),
-    "printed": STATUSES,
-    "official_code_assigned": STATUSES,
+    "printed": LIVE_STATUSES,
+    "official_code_assigned": LIVE_STATUSES,
     "survey_recorded": ("returned",),
     "clock_paused": OPEN_STATUSES,
     "clock_resumed": OPEN_STATUSES,
     "note": STATUSES,  # e.g. the level above writes where a transferred dossier stands
+    "cancelled": LIVE_STATUSES,  # the clerk before any paper was handed over, a leader after
 }
 
 # Kinds whose new action must say why (the citizen, the leader or an inspector reads it on the
@@ -93,6 +98,7 @@ REASON_REQUIRED: dict[str, str] = {
     "withdrawn": "Phải ghi lý do dừng giải quyết.",
     "apology_issued": "Phải ghi lý do chậm trả kết quả.",
     "clock_paused": "Phải ghi lý do tạm dừng tính thời hạn.",
+    "cancelled": "Phải ghi lý do hủy hồ sơ (nhập nhầm điều gì).",
 }
 
 
@@ -114,6 +120,7 @@ _NEXT_STATUS: dict[str, str] = {
     "result_ready": "result_ready",
     "returned": "returned",
     "withdrawn": "withdrawn",
+    "cancelled": "cancelled",
 }
 
 

@@ -19,7 +19,7 @@ from .catalogue import Retention
 from .errors import ValidationError
 from .text import fold
 
-CLOSED_STATUSES = ("returned", "refused", "withdrawn")
+CLOSED_STATUSES = ("returned", "refused", "withdrawn", "cancelled")
 SETTING_PREFIX = "retention."
 _PERMANENT_WORDS = {"permanent", "vinh vien", "vo thoi han"}
 

@@ -34,6 +34,7 @@ METRICS: dict[str, str] = {
     "apologies": "Phiếu xin lỗi, hẹn lại",
     "transferred": "Chuyển liên thông",
     "surveys": "Phiếu khảo sát",
+    "cancelled": "Hủy do nhập nhầm",
 }
 METRIC_HELP: dict[str, str] = {
     "received": "Hồ sơ đủ thành phần được tiếp nhận (bắt đầu tính thời hạn) trong kỳ.",
@@ -47,6 +48,7 @@ METRIC_HELP: dict[str, str] = {
     "apologies": "Phiếu xin lỗi và hẹn lại ngày trả đã gửi trong kỳ.",
     "transferred": "Hồ sơ chuyển liên thông lên cấp trên trong kỳ.",
     "surveys": "Phiếu khảo sát sự hài lòng ghi nhận trong kỳ.",
+    "cancelled": "Hồ sơ nhập nhầm đã hủy trong kỳ: không tính vào mọi chỉ tiêu khác.",
 }
 DIMENSIONS: dict[str, str] = {
     "procedure": "Thủ tục",

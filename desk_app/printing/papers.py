@@ -265,6 +265,9 @@ class Papers:
         """Render one paper of a dossier; ``record`` journals the print (a preview does not)."""
         view = self.counter.dossiers.dossier(key)
         actions = self.counter.store.actions_for(view.id)  # read once for the checks and the context
+        if view.status == "cancelled":
+            raise DomainError(f"Hồ sơ {view.code} đã hủy do nhập nhầm: không in giấy tờ của hồ sơ này.",
+                              code="not_printable")
         needed = NEEDED_STEP.get(form)
         if needed and not any(a.kind == needed for a in actions):
             raise DomainError(f"Hồ sơ {view.code} chưa có bước “{ACTION_LABELS[needed]}” nên chưa in được "
@@ -304,8 +307,10 @@ class Papers:
                 "solver": WORDS.text("book.solver_transferred" if row["transferred"] else "book.solver_ward"),
                 "received_at": _dt(row["received_at"] or row["created_at"]),
                 "due_at": _dt(row["due_at"]), "returned_at": _dt(row["returned_at"]),
-                "result_channel": WORDS.text("book.returned_in_person") if row["returned_at"] else "",
+                "result_channel": (WORDS.text("book.cancelled") if row["status"] == "cancelled"
+                                   else WORDS.text("book.returned_in_person") if row["returned_at"] else ""),
                 "status": STATUS_LABELS.get(row["status"], row["status"]),
+                "cancelled": row["status"] == "cancelled",  # struck through, its code kept
             })
         return rows
 

@@ -493,9 +493,11 @@ class Renderer:
         widths = [float(c.get("width", 1 / len(columns))) * self.width for c in columns]
         data: list[list[Any]] = [[self.p(self.text(c.get("title", "")), "cell_head") for c in columns]]
         items = self._items(b.get("source", ""))
+        strike = b.get("strike")  # a row whose flag is set is struck through (a dossier cancelled)
         for item in items:
             row_ctx = {**self.ctx, "item": item}
-            data.append([self.p(fill_markup(c.get("value", ""), row_ctx, empty=""), "cell",
+            struck = bool(strike and lookup(row_ctx, strike))
+            data.append([self.p(_struck(fill_markup(c.get("value", ""), row_ctx, empty=""), struck), "cell",
                                 alignment=_ALIGN.get(c.get("align", "left"), TA_LEFT)) for c in columns])
         if not items:
             data.append([self.p(self.text(b.get("empty", WORDS.text("table.empty"))), "cell", alignment=TA_CENTER)]
@@ -540,6 +542,10 @@ class Renderer:
 
     def block_page_break(self, b: Block) -> list[Flowable]:
         return [PageBreak()]
+
+
+def _struck(markup: str, struck: bool) -> str:
+    return f"<strike>{markup}</strike>" if struck and markup else markup
 
 
 class _PageMark(Flowable):

@@ -24,7 +24,9 @@ ACTION_METRICS = {
     "withdrawn": "withdrawn",
     "apology_issued": "apologies",
     "transferred": "transferred",
+    "cancelled": "cancelled",
 }
+LIVE = "d.status != 'cancelled'"  # a dossier entered by mistake counts only as cancelled
 
 
 def _group(dimension: str | None, *, when: str, clerk: str = "d.received_by") -> str:
@@ -71,7 +73,7 @@ def gather(store: Store, period: Period, *, now: datetime, dimension: str | None
     where, params = _filters(filters)
     for key, n in conn.execute(
         f"SELECT {_group(dimension, when='d.received_at')}, count(*) {base} "
-        f"WHERE d.received_at >= ? AND d.received_at < ?{where} GROUP BY 1", (start, after, *params)):
+        f"WHERE d.received_at >= ? AND d.received_at < ? AND {LIVE}{where} GROUP BY 1", (start, after, *params)):
         fig(key).counts["received"] += n
 
     # solved: returned in the period, judged when returned (lifecycle.apply)
@@ -82,7 +84,8 @@ def gather(store: Store, period: Period, *, now: datetime, dimension: str | None
         "  (julianday(coalesce(d.result_ready_at, d.returned_at)) - julianday(d.received_at)) "
         "  / (julianday(d.original_due_at) - julianday(d.received_at)) END), "
         "count(CASE WHEN julianday(d.original_due_at) > julianday(d.received_at) THEN 1 END) "
-        f"{base} WHERE d.returned_at >= ? AND d.returned_at < ?{where} GROUP BY 1, 2", (start, after, *params)):
+        f"{base} WHERE d.returned_at >= ? AND d.returned_at < ? AND {LIVE}{where} GROUP BY 1, 2",
+        (start, after, *params)):
         f = fig(key)
         f.counts["solved"] += n
         if timeliness in ("early", "on_time", "late"):
@@ -109,14 +112,15 @@ def gather(store: Store, period: Period, *, now: datetime, dimension: str | None
     for key, kind, n in conn.execute(
         f"SELECT {_group(dimension, when='a.at', clerk='a.clerk')}, a.kind, count(*) FROM actions a "
         "JOIN dossiers d ON d.id = a.dossier_id JOIN procedures p ON p.code = d.procedure_code "
-        f"WHERE a.kind IN ({','.join('?' * len(kinds))}) AND a.at >= ? AND a.at < ?{where_a} GROUP BY 1, 2",
+        f"WHERE a.kind IN ({','.join('?' * len(kinds))}) AND a.at >= ? AND a.at < ? "
+        f"AND ({LIVE} OR a.kind = 'cancelled'){where_a} GROUP BY 1, 2",
         (*kinds, start, after, *params_a)):
         fig(key).counts[ACTION_METRICS[kind]] += n
 
     # dossiers asked for supplements more than once (the rule says never; the count proves it)
     for key, n in conn.execute(
         f"SELECT {_group(dimension, when='d.created_at')}, count(*) {base} "
-        f"WHERE d.supplement_requests >= 2 AND d.created_at >= ? AND d.created_at < ?{where} GROUP BY 1",
+        f"WHERE d.supplement_requests >= 2 AND d.created_at >= ? AND d.created_at < ? AND {LIVE}{where} GROUP BY 1",
         (start, after, *params)):
         fig(key).counts["second_supplement_requests"] += n
 
@@ -125,7 +129,7 @@ def gather(store: Store, period: Period, *, now: datetime, dimension: str | None
     for key, raw in conn.execute(
         f"SELECT {_group(dimension, when='s.at')}, s.answers FROM surveys s "
         "JOIN dossiers d ON d.id = s.dossier_id JOIN procedures p ON p.code = d.procedure_code "
-        f"WHERE s.at >= ? AND s.at < ?{where}", (start, after, *params)):
+        f"WHERE s.at >= ? AND s.at < ? AND {LIVE}{where}", (start, after, *params)):
         fig(key).counts["surveys"] += 1
         answers.setdefault("" if key is None else str(key), []).append(json.loads(raw))
 
@@ -161,7 +165,7 @@ def _pending(conn: Any, base: str, as_of: datetime, dimension: str | None, filte
     opens = ",".join("?" * len(OPEN_STATUSES))
     parts = [
         (f"d.status IN ({opens}) AND d.received_at < ?", [*OPEN_STATUSES, t]),
-        (f"d.received_at >= ? AND d.received_at < ? AND d.status NOT IN ({opens}) "
+        (f"d.received_at >= ? AND d.received_at < ? AND d.status NOT IN ({opens}) AND {LIVE} "
          "AND (d.result_ready_at >= ? OR (d.status = 'withdrawn' AND d.last_action_at >= ?))",
          [since, t, *OPEN_STATUSES, t, t]),
     ]

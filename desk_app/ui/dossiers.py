@@ -101,6 +101,7 @@ ACTIONS: tuple[ActionButton, ...] = (
     ActionButton("withdraw", "Dừng giải quyết…", "withdrawn"),
     ActionButton("supplement", "Yêu cầu bổ sung…", "supplement_requested"),
     ActionButton("supplemented", "Nhận giấy tờ bổ sung…", "supplemented"),
+    ActionButton("cancel", "Hủy hồ sơ nhập nhầm…", "cancelled"),
     ActionButton("reprint", "In lại giấy tờ…", None),
     ActionButton("survey", "Khảo sát hài lòng…", "survey_recorded"),
 )
@@ -341,6 +342,7 @@ class DossiersView(QWidget):
             "notify": self.dialogs.ask_notify, "return": self.dialogs.ask_return, "apology": self.dialogs.ask_apology,
             "withdraw": self.dialogs.ask_withdraw, "supplement": self.dialogs.ask_supplement, "reprint": self.dialogs.ask_reprint,
             "survey": self.dialogs.ask_survey, "supplemented": self.dialogs.ask_supplemented,
+            "cancel": self.dialogs.ask_cancel,
         }
         for i, action in enumerate(ACTIONS):
             button = QPushButton(action.label)
@@ -601,6 +603,8 @@ class DossiersView(QWidget):
                 continue
             try:
                 check_transition(view.state, action.kind)
+                if action.kind == "cancelled" and (refusal := self.counter.dossiers.cancel_refusal(view)):
+                    raise DomainError(refusal)
             except DomainError as exc:
                 button.setEnabled(False)
                 button.setToolTip(exc.message)  # why not: tooltips show on disabled buttons
@@ -852,6 +856,15 @@ class DossierDialogs:
             self.view.printing.preview_papers(["receipt"], code=view.code)
         return view
 
+    def ask_cancel(self) -> None:
+        d = InputDialog(self._title("Hủy hồ sơ nhập nhầm"),
+                        "Chỉ dùng cho hồ sơ nhập nhầm (sai thủ tục, sai người, nhập trùng). Hồ sơ không bị xóa: vẫn "
+                        "giữ mã, bị gạch trong sổ theo dõi và không tính vào các chỉ tiêu giải quyết. Hồ sơ đã giao "
+                        "giấy tờ cho công dân chỉ lãnh đạo được hủy. Công dân xin dừng thì dùng “Dừng giải quyết”.",
+                        self.view, ok_text="Hủy hồ sơ")
+        d.add_text("reason", "Nhập nhầm điều gì:")
+        self._ask(d, lambda v: self.view._run(lambda k: self.view.counter.dossiers.cancel(k, v["reason"]), None))
+
     def ask_reprint(self) -> None:
         forms = self.view.printing.available_papers()
         d = InputDialog(self._title("In lại giấy tờ"), "Chọn các giấy tờ cần in (lượt in được ghi vào nhật ký).",
@@ -903,7 +916,7 @@ class DossierPrinting:
     def available_papers(self, view: DossierView | None = None, actions: list[Action] | None = None) -> list[str]:
         """The papers this dossier has (what Papers would agree to print)."""
         view = view or self.view.current
-        if view is None:
+        if view is None or view.status == "cancelled":  # no longer a record: nothing to hand out
             return []
         actions = actions if actions is not None else (self.view.current_actions if view is self.view.current
                                                        else self.view.counter.store.actions_for(view.id))

@@ -549,3 +549,14 @@ def test_dossier_creation_time_and_received_at_come_from_the_server_clock(server
     with server.db.read() as conn:
         synced = conn.execute(sa.select(devices.c.last_sync_at)).scalar_one()
     assert synced == server_clock() and synced - desk.clock() == timedelta(minutes=6)
+
+
+def test_a_dossier_cancelled_as_a_mistake_is_stored_cancelled_on_the_server(server, make_desk, applicant):
+    desk = enrolled(make_desk, server)
+    wrong = desk.counter.dossiers.receive(MARITAL, applicant)
+    desk.counter.dossiers.cancel(wrong.code, "Chọn nhầm thủ tục")
+    pushed = desk.push(server, desk.journal())
+    assert by_status(pushed) == ["stored", "stored"], pushed.text
+    with server.db.read() as conn:
+        row = conn.execute(sa.select(dossiers).where(dossiers.c.code == wrong.code)).mappings().one()
+    assert row["status"] == "cancelled"

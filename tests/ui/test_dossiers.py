@@ -169,17 +169,18 @@ def test_the_apology_button_collects_the_input_in_a_dialog(qtbot, view, counter,
 def test_buttons_follow_the_status(view, counter, dossier):
     view.open_dossier(dossier.code)
     assert enabled(view) == {"start_processing", "transfer", "result_ready", "apology", "withdraw", "supplement",
-                             "reprint"}
+                             "reprint", "cancel"}
     assert "Đã tiếp nhận" in view.buttons["return"].toolTip()
     view.do_transfer("Sở Tư pháp tỉnh Hà Tĩnh")
     assert view.detail_fields["status"].text() == "Đã chuyển liên thông"
-    assert enabled(view) == {"transfer_returned", "apology", "withdraw", "reprint"}
+    assert enabled(view) == {"transfer_returned", "apology", "withdraw", "reprint", "cancel"}
     view.do_transfer_returned("Sở Tư pháp tỉnh Hà Tĩnh")
-    assert enabled(view) == {"notify", "return", "reprint"}
+    assert enabled(view) == {"notify", "return", "reprint", "cancel"}
     assert view.buttons["apology"].toolTip() == "Hồ sơ đã có kết quả, không cần phiếu xin lỗi và hẹn lại."
     view.do_notify("Điện thoại")
     view.do_return("Nguyễn Văn Đức")
     assert enabled(view) == {"reprint", "survey"}  # the satisfaction survey, once
+    assert "chỉ lãnh đạo" in view.buttons["cancel"].toolTip()  # the result handed over: a leader's act
 
 
 def test_return_after_the_result_is_ready_prints_nothing_by_default(qtbot, view, counter, dossier, printer,
@@ -288,7 +289,7 @@ def test_withdraw_opens_the_stop_notice(view, counter, dossier):
     view.do_withdraw("Công dân xin rút hồ sơ để bổ sung sau")
     assert counter.dossiers.dossier(dossier.code).status == "withdrawn"
     assert view.preview.windowTitle() == "Thông báo dừng giải quyết hồ sơ"
-    assert enabled(view) == {"reprint"}
+    assert enabled(view) == {"reprint", "cancel"}  # the notice not yet printed: no paper handed over
     assert "stop_notice" in view.printing.available_papers()
 
 
@@ -381,3 +382,22 @@ def test_the_papers_brought_after_a_supplement_are_ticked_and_the_dossier_resume
     assert now.status == "received" and now.state.received_at.day == 25
     assert view.preview.windowTitle() == "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
     assert "(bổ sung ngày 25/11/2026)" in text_of(view.preview.papers[0].pdf)
+
+
+def test_a_dossier_entered_by_mistake_is_cancelled_from_the_dossier_screen(qtbot, view, counter, dossier, warnings):
+    from PySide6.QtTest import QTest
+
+    view.open_dossier(dossier.code)
+    assert view.buttons["cancel"].isEnabled()
+
+    def fill(dialog):
+        reason = dialog.fields["reason"]
+        for ch in "Nhập trùng":
+            QTest.sendKeyEvent(QTest.KeyAction.Click, reason, Qt.Key_unknown, ch, Qt.NoModifier)
+        dialog.buttons.button(QDialogButtonBox.Ok).click()
+
+    through_dialog(view, "cancel", fill)
+    assert warnings == []
+    assert counter.dossiers.dossier(dossier.code).status == "cancelled"
+    assert view.detail_fields["status"].text().startswith("Đã hủy (nhập nhầm)")
+    assert not any(b.isEnabled() for b in view.buttons.values())  # nothing more happens to it
