@@ -117,13 +117,18 @@ class DueTime:
         on_day_off = next((s for s in self.skipped if s.day == received.date()), None)
         if on_day_off is not None:
             text += f" (ngày nghỉ: {on_day_off.reason})"
-        elif self.cutoff is not None and received.time() >= self.cutoff:
-            word = "sau" if received.time() > self.cutoff else "từ"
-            text += f" ({word} {self.cutoff:%H:%M})"
+        elif self.cutoff is not None and after_cutoff(received, self.cutoff):
+            text += f" (sau {self.cutoff:%H:%M})"
         text += f" — hẹn trả {self.due_at:%H:%M} ngày {self.due_at:%d/%m/%Y}"
         if self.skipped:
             text += "; bỏ qua: " + ", ".join(s.describe() for s in self.skipped)
         return text
+
+
+def after_cutoff(received_at: datetime, cutoff: time) -> bool:
+    """"Tiếp nhận sau 15 giờ": read by the minute, as the clock on the wall reads, so a dossier
+    received at 15:00 (15:00:40 included) is not after 15:00; one at 15:01 is."""
+    return received_at.time().replace(second=0, microsecond=0) > cutoff
 
 
 def compute_due(
@@ -145,7 +150,7 @@ def compute_due(
     """
     extra = limit.verification_extra_days if with_verification else 0
     received_day = received_at.date()
-    in_time = calendar.is_working_day(received_day) and received_at.time() < hours.same_day_cutoff
+    in_time = calendar.is_working_day(received_day) and not after_cutoff(received_at, hours.same_day_cutoff)
     cutoff: time | None = hours.same_day_cutoff
     if limit.kind == "working_hours":
         total = limit.hours + extra * hours.hours_per_day

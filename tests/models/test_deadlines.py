@@ -61,10 +61,15 @@ def test_explain_in_vietnamese():
     assert plain == "Tiếp nhận 09:05 ngày 10/03/2026 — hẹn trả 17:00 ngày 10/03/2026"
 
 
-def test_cutoff_exactly_at_15_00_goes_to_next_working_day():
-    due = compute_due(datetime(2026, 3, 10, 15, 0), SAME_DAY, CAL)
-    assert due.due_at == datetime(2026, 3, 11, 17, 0)
-    assert "(từ 15:00)" in due.explain()
+def test_received_at_15_00_itself_is_not_after_15_00():
+    """"Tiếp nhận sau 15 giờ" (issue: 15:00 was counted as after): by the minute on the wall clock."""
+    for at in (datetime(2026, 3, 10, 15, 0), datetime(2026, 3, 10, 15, 0, 40)):
+        due = compute_due(at, SAME_DAY, CAL)
+        assert due.due_at == datetime(2026, 3, 10, 17, 0)
+        assert "sau 15:00" not in due.explain()
+    late = compute_due(datetime(2026, 3, 10, 15, 1), SAME_DAY, CAL)
+    assert late.due_at == datetime(2026, 3, 11, 17, 0)
+    assert "(sau 15:00)" in late.explain()
 
 
 def test_cutoff_at_14_59_is_due_the_same_day():
@@ -114,7 +119,9 @@ def test_receipt_day_clock_start_respects_cutoff():
     early = compute_due(datetime(2026, 3, 10, 14, 59), limit, CAL)
     assert early.clock_start == date(2026, 3, 10)
     assert early.due_at == datetime(2026, 3, 12, 17)
-    late = compute_due(datetime(2026, 3, 10, 15, 0), limit, CAL)
+    at_cutoff = compute_due(datetime(2026, 3, 10, 15, 0), limit, CAL)
+    assert at_cutoff.clock_start == date(2026, 3, 10)
+    late = compute_due(datetime(2026, 3, 10, 15, 1), limit, CAL)
     assert late.clock_start == date(2026, 3, 11)
     assert late.due_at == datetime(2026, 3, 13, 17)
 
