@@ -45,9 +45,11 @@ def test_receive_gives_code_due_time_journal_and_outbox(counter, applicant):
 
 
 def test_after_three_pm_same_day_procedure_is_due_next_working_day(counter, clock, applicant):
-    clock.set(2026, 11, 27, 15, 0)  # Friday 15:00 exactly
+    clock.set(2026, 11, 27, 15, 1)  # Friday, a minute after 15:00
     view = counter.dossiers.receive(BIRTH, applicant)
     assert view.state.due_at == vn(2026, 11, 30, 17, 0)  # Monday
+    clock.set(2026, 11, 27, 15, 0)  # 15:00 itself is not after 15:00
+    assert counter.dossiers.receive(BIRTH, applicant).state.due_at == vn(2026, 11, 27, 17, 0)
     clock.set(2026, 11, 27, 14, 59)
     assert counter.dossiers.receive(BIRTH, applicant).state.due_at == vn(2026, 11, 27, 17, 0)
 
