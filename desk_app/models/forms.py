@@ -45,14 +45,15 @@ DERIVED_FUNCTIONS = ("date_in_words", "money_in_words", "number_in_words", "age"
 # What a slip, listing or book may print besides its own fields: the context the printing
 # package builds. Lists name the keys of their items.
 CONTEXT_SCHEMA: dict[str, Any] = {
-    "ward": ["name", "code", "body", "unit", "unit_lines", "place", "province", "address", "phone", "hotline", "head_title",
+    "ward": ["name", "code", "body", "body_lines", "unit", "unit_lines", "place", "province", "address", "phone", "hotline", "head_title",
              "head_name"],
     "counter": ["number"],
     "clerk": ["full_name", "username"],
     "printed": ["at", "date", "copy_kind", "copy_label"],
+    "declared": ["at", "date"],
     "verify": ["text", "signature"],
     "dossier": ["code", "official_code", "received_at", "due_at", "original_due_at", "returned_at",
-                "status", "sets", "time_limit", "fee", "result_place", "book_line", "request", "home_unit",
+                "status", "sets", "time_limit", "fee", "result_place", "book_line", "request", "home_unit", "receipt_due_at",
                 "returned_at_once",
                 {"papers": ["index", "name", "paper_kind", "count"]},
                 {"steps": ["index", "from_unit", "to_unit", "at", "due", "due_text", "verdict", "note"]}],

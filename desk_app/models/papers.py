@@ -23,7 +23,7 @@ PAPER_KINDS: tuple[PaperKind, ...] = (
     PaperKind("declaration", "Tờ khai"),
     PaperKind("supplement", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "supplement_requested"),
     PaperKind("refusal", "Phiếu từ chối tiếp nhận giải quyết hồ sơ", "refused"),
-    PaperKind("apology", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", "apology_issued"),
+    PaperKind("apology", "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết", "apology_issued"),
     PaperKind("stop_notice", "Thông báo dừng giải quyết hồ sơ", "withdrawn"),
     PaperKind("control", "Phiếu kiểm soát quá trình giải quyết hồ sơ", "transferred"),
 )

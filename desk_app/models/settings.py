@@ -27,8 +27,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("counter_no", "int", None, "Số quầy"),
     Setting("device_id", "text", None, "Mã máy của quầy", "system"),
     Setting("paper_key", "secret", None, "Khóa ký mã QR trên giấy tờ", "system"),
+    # empty: the wording file's default from the ward's name ("Ủy ban nhân dân phường Đại Nài",
+    # "Trung tâm Phục vụ hành chính công phường Đại Nài"): the ward's own data, not a constant
     Setting("ward.body", "text", "", "Tên cơ quan ghi trên giấy tờ (Ủy ban nhân dân…)"),
-    Setting("ward.unit", "text", "Bộ phận tiếp nhận và trả kết quả", "Tên bộ phận ghi trên giấy tờ"),
+    Setting("ward.unit", "text", "", "Tên bộ phận một cửa ghi trên giấy tờ (Trung tâm Phục vụ hành chính công…)"),
     Setting("ward.place", "text", "", "Địa danh ghi ở dòng ngày tháng"),
     Setting("ward.province", "text", "", "Tỉnh, thành phố"),
     Setting("ward.address", "text", "", "Địa chỉ bộ phận một cửa"),

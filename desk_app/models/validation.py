@@ -42,6 +42,13 @@ _COMPACT_RE = re.compile(r"[0-9]{6}|[0-9]{8}")
 _DATE_EXAMPLE = "ví dụ 05/09/1985"
 
 
+def long_date(d: date) -> str:
+    """"ngày 05 tháng 9 năm 2026", as Nghị định 30/2020/NĐ-CP writes a date: a zero before a day
+    under 10 and before months 1 and 2 only ("tháng 01", "tháng 02", "tháng 9", "tháng 12")."""
+    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    return f"ngày {d.day:02d} tháng {month} năm {d.year}"
+
+
 def format_date(d: date) -> str:
     """dd/mm/yyyy, the way Vietnamese forms print dates."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"

@@ -24,7 +24,6 @@ from ..models.clock import as_vn
 from ..models.intake import PAPER_KIND_LABELS, papers_on_file
 from ..models.journal import Action
 from ..models.lifecycle import ACTION_LABELS, STATUS_LABELS
-from ..models.settings import default_of
 from ..models.papers import DOSSIER_PAPERS, NEEDED_STEP, PAPER_LABELS, copy_kind
 from ..models.validation import format_date
 from ..models.wording import paper_wording
@@ -56,6 +55,16 @@ def _ward_place(name: str) -> str:
     for prefix in WORDS.texts("ward.place_prefixes"):
         if name.startswith(prefix):
             return name[len(prefix):].split(" (")[0]
+    return name
+
+
+def mid_sentence(name: str) -> str:
+    """A unit's name inside a sentence, its kind in small letters (Nghị định 30/2020/NĐ-CP):
+    "Phường Đại Nài" -> "phường Đại Nài", "Thị trấn X" -> "thị trấn X"."""
+    name = name.split(" (")[0]
+    for prefix in WORDS.texts("ward.place_prefixes"):
+        if name.startswith(prefix):
+            return prefix.lower() + name[len(prefix):]
     return name
 
 
@@ -101,11 +110,13 @@ class Papers:
     def ward_context(self) -> dict[str, Any]:
         c = self.counter
         name = c.ward_name
-        unit = c.setting("ward.unit") or default_of("ward.unit")  # cleared: the declared name
+        unit = c.setting("ward.unit") or WORDS.text("ward.unit", ward=mid_sentence(name))
+        body = c.setting("ward.body") or WORDS.text("ward.body", ward=mid_sentence(name))
         return {
             "name": name,
             "code": c.ward_code,
-            "body": c.setting("ward.body") or WORDS.text("ward.body", ward=name.split(" (")[0]),
+            "body": body,
+            "body_lines": balanced_lines(body.upper()),
             "unit": unit,
             "unit_lines": balanced_lines(unit.upper()),
             "place": c.setting("ward.place") or _ward_place(name),
@@ -195,17 +206,22 @@ class Papers:
             "counter": {"number": c.counter_no},
             "clerk": {"full_name": self._clerk_name(actions[0].clerk if actions else None),
                       "username": actions[0].clerk if actions else ""},
+            # a declaration is dated the day the citizen declared it, whenever it is printed
+            "declared": {"at": actions[0].at if actions else now,
+                         "date": (actions[0].at if actions else now).date()},
             "printed": {"at": now, "date": now.date(), "copy_kind": copy_kind,
                         "copy_label": WORDS.text("footer.reprint") if copy_kind == "reprint" else ""},
             "dossier": {
                 "code": view.code, "official_code": view.row.official_code or "",
                 "received_at": received.at if received else (actions[0].at if actions else None),
                 "due_at": view.state.due_at, "original_due_at": view.state.original_due_at,
+                # the appointment the receipt gave: a reprint never shows a later apology's date
+                "receipt_due_at": _dt(received.payload.get("due_at")) if received else view.state.due_at,
                 "returned_at": view.state.returned_at, "status": STATUS_LABELS.get(view.status, view.status),
                 "sets": 1,
                 "time_limit": view.procedure.time_limit.describe(c.office_hours.same_day_cutoff) if view.procedure else "",
                 "fee": self._fee_text(view, received),
-                "result_place": c.setting("ward.result_place") or WORDS.text("ward.result_place", ward=c.ward_name.split(" (")[0]),
+                "result_place": c.setting("ward.result_place") or ward["unit"],
                 "book_line": "", "request": view.procedure.name if view.procedure else view.row.procedure_code,
                 "papers": papers, "steps": steps, "home_unit": data.get("home_unit") or "",
                 # received, solved and handed back in one sitting: no appointment to print

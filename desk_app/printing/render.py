@@ -40,7 +40,7 @@ from ..models.fees import format_money
 from ..models.forms import Block, FormTemplate, lookup
 from ..models.privacy import mask_id_number
 from ..models.text import nfc
-from ..models.validation import format_date, parse_date
+from ..models.validation import format_date, long_date, parse_date
 from ..models.wording import paper_wording
 from ..models.words import date_in_words, money_in_words, number_in_words
 from .fonts import register_fonts
@@ -104,7 +104,7 @@ def apply_filter(value: Any, name: str) -> str:
         return f"{t:%H} giờ {t:%M} phút, ngày {t:%d/%m/%Y}" if t else ""
     if name == "date_long":
         d = _to_date(value)
-        return f"ngày {d:%d} tháng {d:%m} năm {d:%Y}" if d else ""
+        return long_date(d) if d else ""
     if name == "date_words":
         d = _to_date(value)
         return date_in_words(d) if d else ""
@@ -419,7 +419,7 @@ class Renderer:
 
     # each block type -> flowables
     def block_header(self, b: Block) -> list[Flowable]:
-        left_lines = [self.text(x) for x in b.get("left", ["{ward.body|upper}"])]
+        left_lines = [self.text(x) for x in b.get("left", ["{ward.body_lines}"])]
         left_bold = [self.text(x) for x in b.get("left_bold", ["{ward.unit_lines}"])]
         left = "<br/>".join(left_lines + [f"<u><b>{x}</b></u>" for x in left_bold])
         right = _nation()

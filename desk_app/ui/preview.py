@@ -41,7 +41,7 @@ class PrinterBackend(Protocol):
 
 
 def paper_title(paper: Paper) -> str:
-    """The paper's name as the clerk says it: "Phiếu xin lỗi và hẹn lại ngày trả kết quả"."""
+    """The paper's name as the clerk says it: "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết"."""
     slip = paper.template.slip_type
     if slip in PAPER_LABELS and slip != "declaration":
         return PAPER_LABELS[slip]

@@ -453,3 +453,13 @@ def test_validate_required():
     ]
     assert validate_required({"full_name": "An"}, ("full_name",), labels) == []
     assert validate_required({"count": 0}, ["count"], {}) == []  # zero is a value
+
+
+def test_a_long_date_is_written_as_decree_30_2020_writes_it():
+    from desk_app.models.validation import long_date
+
+    assert long_date(date(2026, 9, 5)) == "ngày 05 tháng 9 năm 2026"
+    assert long_date(date(2026, 2, 19)) == "ngày 19 tháng 02 năm 2026"
+    assert long_date(date(2026, 1, 1)) == "ngày 01 tháng 01 năm 2026"
+    assert long_date(date(2026, 12, 23)) == "ngày 23 tháng 12 năm 2026"
+    assert long_date(date(2026, 3, 10)) == "ngày 10 tháng 3 năm 2026"

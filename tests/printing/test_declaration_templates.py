@@ -212,6 +212,7 @@ def context_for(template, values):
         "counter": {"number": 1},
         "clerk": {"full_name": "Trần Thị Lan", "username": "lan"},
         "printed": {"at": NOW, "date": TODAY, "copy_kind": "original", "copy_label": ""},
+        "declared": {"at": NOW, "date": TODAY},
         "dossier": {"code": "42010-Q01-261123-0007", "received_at": NOW},
         "applicant": applicant,
         "verify": {"text": "QMC1|42010-Q01-261123-0007|test"},

@@ -228,3 +228,24 @@ columns = [{{ title = "NGƯỜI NỘP HỒ SƠ", name = "Nguyễn Văn An" }}]
     pages = PdfReader(io.BytesIO(render_pdf(paper(alone), {}))).pages
     last = pages[-1].extract_text()
     assert "NGƯỜI NỘP HỒ SƠ" in last and f"Dòng số {alone - 1} của giấy." in last
+
+
+def test_names_since_the_reform_and_a_reprint_that_keeps_its_appointment(counter, clock, papers, applicant):
+    """The unit line is the ward's own one-stop centre (settings may name it otherwise); the body is
+    written out in normal case mid-sentence; a receipt reprinted after an apology still gives the
+    appointment it gave, and the apology is Mẫu số 04's "Văn bản xin lỗi và đề nghị gia hạn"."""
+    view = counter.dossiers.receive("1.004873", applicant)
+    first = text_of(papers.dossier_paper(view.code, "receipt").pdf)
+    assert "Trung tâm Phục vụ hành chính công phường Đại Nài đã tiếp nhận hồ sơ của:" in first
+    assert "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG" in first and "ỦY BAN NHÂN DÂN" in first
+    assert "huyện" not in first.lower() and "UBND" not in first
+    clock.set(2026, 11, 25, 9, 0)
+    counter.dossiers.issue_apology(view.code, "Phải xác minh tại nơi cư trú trước đây", date(2026, 12, 2))
+    reprint = text_of(papers.dossier_paper(view.code, "receipt").pdf)
+    appointment = "5. Thời gian trả kết quả giải quyết hồ sơ: 17 giờ 00 phút, ngày 27/11/2026."
+    assert appointment in first and appointment in reprint and "02/12/2026" not in reprint
+    assert "Bản in lại" in reprint
+    apology = text_of(papers.dossier_paper(view.code, "apology").pdf)
+    assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in apology and "02/12/2026" in apology
+    counter.set_settings({"ward.unit": "Bộ phận Một cửa phường Đại Nài"})  # the ward's own data wins
+    assert "Bộ phận Một cửa phường Đại Nài đã tiếp nhận" in text_of(papers.dossier_paper(view.code, "receipt").pdf)

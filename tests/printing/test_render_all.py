@@ -10,6 +10,7 @@ from datetime import date, datetime
 import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.rl_config import spaceShrinkage
 
 from desk_app.models.clock import VN_TZ
 from desk_app.models.forms import derive_values, load_library, lookup
@@ -110,8 +111,12 @@ def text_positions(pdf: bytes):
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
             scale = abs(tm[0] * cm[0]) or 1
             name = str(font["/BaseFont"]).split("+")[-1] if font else "Tinos-Bold"
-            width = stringWidth(text.strip("\n"), name if name.startswith("Tinos") else "Tinos-Bold", size * scale)
-            runs.append((x, x + width, y, text))
+            font_name = name if name.startswith("Tinos") else "Tinos-Bold"
+            width = stringWidth(text.strip("\n"), font_name, size * scale)
+            # a justified line may shrink each space by rl_config.spaceShrinkage to fit (ReportLab
+            # draws it so): the narrowest it can be drawn is what must stay inside the margins
+            shrink = spaceShrinkage * text.count(" ") * stringWidth(" ", font_name, size * scale)
+            runs.append((x, x + width - shrink, y, text))
 
         page.extract_text(visitor_text=visit)
         box = page.mediabox

@@ -122,7 +122,7 @@ def test_handling_pdf_has_the_headings_and_the_hand_counted_figures(counter, wee
     reader = PdfReader(io.BytesIO(report.data))
     assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
     text = text_of(report.data)
-    for heading in ("UBND PHƯỜNG ĐẠI NÀI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+    for heading in ("ỦY BAN NHÂN DÂN PHƯỜNG ĐẠI NÀI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                     "BÁO CÁO TÌNH HÌNH TIẾP NHẬN VÀ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH",
                     "Kỳ báo cáo: từ ngày 02/11/2026 đến ngày 08/11/2026",
                     "1. Kết quả tiếp nhận và giải quyết hồ sơ", "Tiếp nhận", "Đã giải quyết", "Trước hạn",
@@ -176,7 +176,7 @@ def test_handling_xlsx_has_the_numbers_in_the_right_cells(counter, week, reports
     report = reports.make("handling", "xlsx", WEEK)
     ws, headers, labels = sheet_table(report.data)
     assert ws.title == "Báo cáo"
-    assert ws["A1"].value == "UBND Phường Đại Nài — Bộ phận tiếp nhận và trả kết quả"
+    assert ws["A1"].value == "Ủy ban nhân dân phường Đại Nài — Trung tâm Phục vụ hành chính công phường Đại Nài"
     assert ws["A2"].value == "BÁO CÁO TÌNH HÌNH TIẾP NHẬN VÀ GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH"
     assert ws["A3"].value == "Kỳ báo cáo: từ ngày 02/11/2026 đến ngày 08/11/2026"
     assert ws.freeze_panes == f"C{HEADER_ROW + 1}"

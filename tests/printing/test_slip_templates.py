@@ -129,7 +129,8 @@ def test_apology_gives_old_and_new_appointment(counter, clock, papers, applicant
                                           date(2026, 12, 2), channel="Tin nhắn")
     text = text_of(papers.dossier_paper(view.code, "apology", record=False).pdf)
 
-    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text
+    assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in text  # Mẫu số 04, TT 03/2025/TT-VPCP
+    assert "PHIẾU XIN LỖI" not in text  # the repealed 2018 title
     assert "Kính gửi: Ông/bà Nguyễn Văn Đức" in text
     assert f"Mã hồ sơ: {view.code}." in text
     assert "Số định danh cá nhân của Ông/bà: 042090012345." in text
@@ -140,7 +141,7 @@ def test_apology_gives_old_and_new_appointment(counter, clock, papers, applicant
     assert "xin lỗi Ông/bà" in text
     assert "hẹn trả kết quả giải quyết hồ sơ vào 17 giờ 00 phút, ngày 02/12/2026" in text
     assert "bằng hình thức: Tin nhắn" in text
-    assert "TM. UBND PHƯỜNG ĐẠI NÀI CHỦ TỊCH" in text
+    assert "TM. ỦY BAN NHÂN DÂN PHƯỜNG ĐẠI NÀI CHỦ TỊCH" in text
     assert form_number("phieu_xin_loi.toml") in text
 
 
@@ -197,8 +198,8 @@ def test_control_slip_has_a_row_per_hand_over(counter, clock, papers, applicant)
     assert "Nguyễn Văn Đức" in text
     assert f"Thời gian hẹn trả kết quả: {at(due.hour, due.minute, due.date())}" in text
     assert "Tên cơ quan, đơn vị giao / nhận" in text
-    assert f"Giao: Bộ phận tiếp nhận và trả kết quả Nhận: {unit}" in text
-    assert f"Giao: {unit} Nhận: Bộ phận tiếp nhận và trả kết quả" in text
+    assert f"Giao: Trung tâm Phục vụ hành chính công phường Đại Nài Nhận: {unit}" in text
+    assert f"Giao: {unit} Nhận: Trung tâm Phục vụ hành chính công phường Đại Nài" in text
     assert "10 giờ 15 phút, ngày 23/11/2026" in text
     assert "14 giờ 45 phút, ngày 25/11/2026" in text
     assert "Chuyển liên thông" in text and "Nhận lại kết quả liên thông" in text
@@ -254,7 +255,7 @@ def test_listing_publishes_the_procedure(counter, papers):
     assert "Bước 1. Người yêu cầu nộp hồ sơ" in text
     assert "Kết quả giải quyết: Bản sao được chứng thực từ bản chính" in text
     assert "Nghị định số 23/2015/NĐ-CP" in text
-    assert "Bộ phận tiếp nhận và trả kết quả, Phường Đại Nài" in text
+    assert "8. Nơi tiếp nhận hồ sơ và trả kết quả: Trung tâm Phục vụ hành chính công phường Đại Nài." in text
     assert "Số 168, đường Hà Huy Tập" in text and "1900 1234" in text
     assert "Đối tượng được miễn, giảm" not in text  # 2.000815 lists none
 

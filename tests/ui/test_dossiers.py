@@ -127,7 +127,7 @@ def test_apology_through_the_view_then_a_second_is_refused_in_vietnamese(qtbot, 
     assert "Xin lỗi và hẹn lại ngày trả: hẹn mới 17:00 04/12/2026" in view.journal.item(1, 1).text()
     # the apology slip opens at once for printing
     assert isinstance(view.preview, PdfPreviewDialog)
-    assert view.preview.windowTitle() == "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
+    assert view.preview.windowTitle() == "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết"
     assert "04/12/2026" in text_of(view.preview.papers[0].pdf)
     # a second apology: the button says why not, and the rule answers in Vietnamese
     assert not view.buttons["apology"].isEnabled()
