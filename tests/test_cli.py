@@ -247,9 +247,9 @@ def retention_db(tmp_path) -> Path:
     counter.add_clerk("lanhdao", "Lê Văn Lãnh Đạo", "leader", "lanhdao123")
     counter.add_clerk("lan", "Trần Thị Lan", "clerk", "canbo1234")
     counter.login("lan", "canbo1234")
-    for code, person in (("2.000884", {"full_name": "Phạm Thị Hồng Nhung", "id_number": "042190055501"}),
-                         ("2.000815", {"full_name": "Võ Minh Khôi", "id_number": "042090077702"})):
-        view = counter.dossiers.receive(code, {**person, "birth_date": "02/09/1990", "sex": "Nữ", "phone": "0987654321",
+    for code, person in (("2.000884", {"full_name": "Phạm Thị Hồng Nhung", "id_number": "042190055501", "sex": "Nữ"}),
+                         ("2.000815", {"full_name": "Võ Minh Khôi", "id_number": "042090077702", "sex": "Nam"})):
+        view = counter.dossiers.receive(code, {**person, "birth_date": "02/09/1990", "phone": "0987654321",
                                                "address": "Số 7, đường Hà Huy Tập, Phường Đại Nài"})
         counter.dossiers.mark_result_ready(view.code)
         counter.dossiers.return_result(view.code)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +21,8 @@ class CounterRules:
     notify_channels: tuple[str, ...]
     apology_channels: tuple[str, ...]
     queue_labels: dict[str, str]  # what the work queues are called on the screen
+    cmnd_valid_until: date  # the 9-digit CMND is no identity paper after this day
+    cmnd_source: str
 
     @property
     def incident_hours_text(self) -> str:
@@ -32,5 +34,7 @@ class CounterRules:
 def counter_rules(path: Path = RULES_PATH) -> CounterRules:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     report = data["incident_report_hours"]
+    cmnd = data["cmnd_valid_until"]
     return CounterRules(timedelta(hours=float(report["value"])), str(report["source"]), bool(report["confirmed"]),
-                        tuple(data["notify_channels"]), tuple(data["apology_channels"]), dict(data["queue_labels"]))
+                        tuple(data["notify_channels"]), tuple(data["apology_channels"]), dict(data["queue_labels"]),
+                        date.fromisoformat(cmnd["value"]), str(cmnd["source"]))

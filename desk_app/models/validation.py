@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from .errors import ValidationError
 from .text import clean_text, fold, normalize_name
+from .rules import counter_rules
 
 __all__ = [
     "parse_date",
@@ -178,16 +179,19 @@ def validate_id_number(
     *,
     birth_date: date | int | None = None,
     sex: str | None = None,
-    allow_cmnd: bool = True,
+    allow_cmnd: bool = False,
     field: str = "id_number",
     today: date | None = None,
 ) -> IdNumberInfo:
-    """Check a personal ID number (12 digits) or, when ``allow_cmnd``, an old CMND (9 digits).
+    """Check a personal ID number (12 digits) or, when ``allow_cmnd`` (an "old ID number" kept
+    beside it), an old CMND (9 digits): the CMND is no identity paper since its validity ended
+    (``counter_rules().cmnd_valid_until``).
 
     The 12-digit number has no check digit, so only its shape is checked. Digit 4 gives the
     century and sex, digits 5-6 the birth year: when they disagree with ``birth_date`` (a date
-    or a year) or ``sex`` typed on the form, that is a warning, since either may be the typo.
-    An unknown province code is a warning too. ``today`` defaults to the current date.
+    or a year) or ``sex`` typed on the form, the number is refused with the digit explained (one
+    of the two is a typo, and a paper must not carry both). An unknown province code is a
+    warning. ``today`` defaults to the current date.
     """
     s = clean_text(text if isinstance(text, str) else ("" if text is None else str(text)))
     number = _ID_SEPARATORS_RE.sub("", s)
@@ -200,9 +204,11 @@ def validate_id_number(
         )
     if len(number) == 9:
         if not allow_cmnd:
+            until = counter_rules().cmnd_valid_until
             raise ValidationError(
-                "Ở đây không dùng số chứng minh nhân dân 9 chữ số; hãy nhập số định danh cá nhân "
-                "12 chữ số (in trên thẻ căn cước hoặc căn cước công dân).",
+                f"Chứng minh nhân dân 9 chữ số không còn là giấy tờ tùy thân (chỉ có giá trị đến hết ngày "
+                f"{until:%d/%m/%Y}, Luật Căn cước 2023): hãy nhập số định danh cá nhân 12 chữ số in trên thẻ "
+                "căn cước hoặc căn cước công dân.",
                 field=field,
                 code="cmnd_not_allowed",
             )
@@ -246,16 +252,21 @@ def validate_id_number(
     if birth_date is not None:
         given_year = birth_date if isinstance(birth_date, int) else birth_date.year
         if given_year != year:
-            warnings.append(
-                f"Năm sinh theo số định danh là {year}, khác năm sinh đã nhập ({given_year}); "
-                "kiểm tra lại số định danh hoặc ngày sinh."
+            raise ValidationError(
+                f"Số định danh không khớp với năm sinh đã nhập ({given_year}): chữ số thứ 4 là {code_digit} "
+                f"(sinh trong các năm {century}–{century + 99}) và chữ số thứ 5–6 là {yy}, tức sinh năm {year}. "
+                "Kiểm tra lại số định danh hoặc ngày sinh.",
+                field=field,
+                code="id_birth_year",
             )
     if sex is not None and clean_text(sex):
         given_sex = _normalise_sex(sex)
         if given_sex != id_sex:
-            warnings.append(
-                f"Giới tính theo số định danh là {id_sex}, khác giới tính đã nhập ({given_sex}); "
-                "kiểm tra lại số định danh hoặc giới tính."
+            raise ValidationError(
+                f"Số định danh không khớp với giới tính đã nhập ({given_sex}): chữ số thứ 4 là {code_digit}, "
+                f"số chẵn là nam, số lẻ là nữ, tức {id_sex}. Kiểm tra lại số định danh hoặc giới tính.",
+                field=field,
+                code="id_sex",
             )
     return IdNumberInfo(number, "cccd", province, province_name, century, id_sex, yy, tuple(warnings))
 

@@ -19,8 +19,8 @@ def two_wards(server, make_desk, applicant):
         assert desk.enroll(server).status_code == 200
     for n in range(3):
         mine.counter.dossiers.receive(BIRTH, {**applicant, "id_number": f"04209001{n:04d}"})
-        theirs.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Hoàng Thị Riêng Tư",
-                                                "id_number": f"04219555{n:04d}"})
+        theirs.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Hoàng Thị Riêng Tư", "sex": "Nữ",
+                                                "birth_date": "01/01/1995", "id_number": f"04219555{n:04d}"})
     assert mine.push(server).status_code == 200 and theirs.push(server).status_code == 200
     codes = [r["code"] for r in theirs.counter.store.query("SELECT code FROM dossiers")]
     return mine, codes

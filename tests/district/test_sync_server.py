@@ -369,7 +369,7 @@ def test_every_route_refuses_another_wards_token(server, make_desk, applicant):
     view = ours.counter.dossiers.receive(MARITAL, applicant)
     ours.counter.dossiers.transfer(view.code, "Sở Tư pháp tỉnh Hà Tĩnh")
     assert by_status(ours.push(server)) == ["stored", "stored"]
-    theirs.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Trần Thị Bình", "id_number": "042190012346"})
+    theirs.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Trần Thị Bình", "id_number": "042190012346", "sex": "Nữ"})
     assert by_status(theirs.push(server)) == ["stored"]
     service.publish_reference(server.db, {"catalogue": {"version": "1", "procedures": []}})
     replies: list[httpx.Response] = []

@@ -24,7 +24,7 @@ def test_two_counters_and_the_district_sync_through_the_server(server, make_desk
 
     transferred = one.counter.dossiers.receive(MARITAL, applicant)
     one.counter.dossiers.transfer(transferred.code, "Sở Tư pháp tỉnh Hà Tĩnh")
-    two.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Lê Thị Hoa", "id_number": "042190012999"})
+    two.counter.dossiers.receive(BIRTH, {**applicant, "full_name": "Lê Thị Hoa", "id_number": "042190012999", "sex": "Nữ"})
 
     report = clients[one.device_id].sync_once()
     assert (report.error, report.pushed, report.parked, report.waiting) == (None, 2, 0, 0), report.summary()

@@ -118,15 +118,17 @@ def test_check_values_reports_every_problem_at_once_in_vietnamese():
     assert "không tồn tại" in result.errors["person.birth_date"]
 
 
-def test_check_values_normalises_and_warns_on_cccd_disagreement():
+def test_check_values_normalises_and_refuses_a_cccd_that_contradicts_the_sex():
     t = parse_template(GOOD, "thu.toml")
-    result = check_values(t, {"person.full_name": "trần  thị bích", "person.birth_date": "5/1/1991",
-                              "person.sex": "nam", "person.id_number": "042 191 000 111", "copies": "2"},
-                          today=date(2026, 11, 23))
+    values = {"person.full_name": "trần  thị bích", "person.birth_date": "5/1/1991",
+              "person.sex": "nữ", "person.id_number": "042 191 000 111", "copies": "2"}
+    result = check_values(t, values, today=date(2026, 11, 23))
     assert result.ok
     assert result.values == {"person.full_name": "Trần Thị Bích", "person.birth_date": "05/01/1991",
-                             "person.sex": "Nam", "person.id_number": "042191000111", "copies": 2}
-    assert "person.id_number" in result.warnings  # digit 4 says female, the clerk typed Nam
+                             "person.sex": "Nữ", "person.id_number": "042191000111", "copies": 2}
+    wrong = check_values(t, {**values, "person.sex": "nam"}, today=date(2026, 11, 23))
+    assert not wrong.ok  # digit 4 says female, the clerk typed Nam
+    assert "chữ số thứ 4 là 1" in wrong.errors["person.id_number"]
 
 
 def test_derived_values_and_lookup():

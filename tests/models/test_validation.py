@@ -197,12 +197,19 @@ def test_id_number_unknown_province_is_a_warning():
     )
 
 
-def test_id_number_birth_year_and_sex_mismatch_are_warnings():
-    info = validate_id_number("001085012345", birth_date=date(1986, 3, 1), sex="nữ", today=TODAY)
-    assert info.warnings == (
-        "Năm sinh theo số định danh là 1985, khác năm sinh đã nhập (1986); kiểm tra lại số định danh hoặc ngày sinh.",
-        "Giới tính theo số định danh là nam, khác giới tính đã nhập (nữ); kiểm tra lại số định danh hoặc giới tính.",
-    )
+def test_id_number_contradicting_the_birth_year_or_sex_is_refused_with_the_digit_explained():
+    """Issue: only warned, so a paper could carry a number and a birth date that cannot both be true."""
+    err = error_of(validate_id_number, "001085012345", birth_date=date(1986, 3, 1), today=TODAY)
+    assert err.message == ("Số định danh không khớp với năm sinh đã nhập (1986): chữ số thứ 4 là 0 (sinh trong các "
+                           "năm 1900–1999) và chữ số thứ 5–6 là 85, tức sinh năm 1985. Kiểm tra lại số định danh "
+                           "hoặc ngày sinh.")
+    assert (err.field, err.code) == ("id_number", "id_birth_year")
+    err = error_of(validate_id_number, "001085012345", birth_date=date(1985, 3, 1), sex="nữ", today=TODAY)
+    assert err.message == ("Số định danh không khớp với giới tính đã nhập (nữ): chữ số thứ 4 là 0, số chẵn là nam, "
+                           "số lẻ là nữ, tức nam. Kiểm tra lại số định danh hoặc giới tính.")
+    assert err.code == "id_sex"
+    err = error_of(validate_id_number, "042301012345", birth_date=date(2001, 5, 1), sex="nam", today=TODAY)
+    assert err.code == "id_sex" and "chữ số thứ 4 là 3" in err.message  # born in the 2000s, female
 
 
 def test_id_number_matching_birth_date_and_sex_give_no_warning():
@@ -218,24 +225,24 @@ def test_id_number_bad_sex_argument():
     assert err.field == "sex"
 
 
-def test_cmnd_nine_digits():
-    info = validate_id_number("123 456 789", birth_date=date(1970, 1, 1), sex="nam")
+def test_cmnd_nine_digits_only_as_an_old_number_kept_beside():
+    info = validate_id_number("123 456 789", birth_date=date(1970, 1, 1), sex="nam", allow_cmnd=True)
     assert info == IdNumberInfo("123456789", "cmnd", None, None, None, None, None, ())
     assert info.birth_year is None
 
 
-def test_cmnd_refused_when_not_allowed():
-    err = error_of(validate_id_number, "123456789", allow_cmnd=False, field="applicant_id")
+def test_cmnd_is_no_identity_paper_since_the_end_of_2024():
+    err = error_of(validate_id_number, "123456789", field="applicant_id")  # refused by default
     assert err.message == (
-        "Ở đây không dùng số chứng minh nhân dân 9 chữ số; hãy nhập số định danh cá nhân "
-        "12 chữ số (in trên thẻ căn cước hoặc căn cước công dân)."
+        "Chứng minh nhân dân 9 chữ số không còn là giấy tờ tùy thân (chỉ có giá trị đến hết ngày 31/12/2024, "
+        "Luật Căn cước 2023): hãy nhập số định danh cá nhân 12 chữ số in trên thẻ căn cước hoặc căn cước công dân."
     )
     assert err.field == "applicant_id" and err.code == "cmnd_not_allowed"
 
 
 @pytest.mark.parametrize("text, count", [("12345", 5), ("0010850123456", 13), ("00108501234", 11)])
 def test_id_number_wrong_length(text, count):
-    err = error_of(validate_id_number, text)
+    err = error_of(validate_id_number, text, allow_cmnd=True)
     assert err.message == (
         f"Số định danh cá nhân phải có 12 chữ số (số chứng minh nhân dân cũ: 9 chữ số); số vừa nhập có {count} chữ số."
     )

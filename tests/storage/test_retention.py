@@ -19,7 +19,7 @@ COPY = "2.000815"  # certified copy: register, permanent
 
 PURGED = {"full_name": "Phạm Thị Hồng Nhung", "id_number": "042190055501", "birth_date": "02/09/1990",
           "sex": "Nữ", "phone": "0987 654 321", "address": "Số 7, đường Hà Huy Tập, Phường Đại Nài"}
-OTHER = {"full_name": "Võ Minh Khôi", "id_number": "042090077702", "birth_date": "10/10/1985",
+OTHER = {"full_name": "Võ Minh Khôi", "id_number": "042090077702", "birth_date": "10/10/1990",
          "sex": "Nam", "phone": "0905 111 222", "address": "Số 9, đường Nguyễn Du, Phường Đại Nài"}
 
 

@@ -221,7 +221,7 @@ def test_the_return_dialog_offers_no_print_first(qtbot, view, counter, dossier, 
 
 
 def test_search_without_diacritics_finds_the_dossier_and_masks_the_id(qtbot, view, dossier, counter, applicant):
-    other = dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111", phone="0987000111")
+    other = dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111", phone="0987000111", sex="Nữ")
     counter.dossiers.receive("1.004873", other)
     qtbot.keyClicks(view.search_box, "nguyen van duc")  # ASCII only: see shared/notes/stack-facts.md
     qtbot.waitUntil(lambda: codes(view) == [dossier.code])

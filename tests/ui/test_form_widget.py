@@ -217,7 +217,8 @@ def test_a_date_that_does_not_exist_is_shown_under_the_field_and_check_reports_e
     assert "child.birth_date" not in form.check().errors
 
 
-def test_cccd_disagreeing_with_birth_year_and_sex_is_a_warning_not_an_error(qtbot, form):
+def test_cccd_contradicting_the_birth_year_or_sex_is_refused_with_the_digit_explained(qtbot, form):
+    """Was only a warning: a paper could print a number and a birth date that cannot both be true."""
     born = form.field_widget("applicant.birth_date")
     born.setFocus()
     qtbot.keyClicks(born, "15/03/1985")
@@ -231,28 +232,23 @@ def test_cccd_disagreeing_with_birth_year_and_sex_is_a_warning_not_an_error(qtbo
     assert focused() is cccd
     qtbot.keyClicks(cccd, "042 090 012 345")  # a man born in 1990
     enter(qtbot, cccd)
-    assert cccd.text() == "042090012345"
     message = form.message_label("applicant.id_number")
     assert message.isVisible()
-    assert WARNING_COLOUR in message.styleSheet()
-    assert "Năm sinh theo số định danh là 1990" in message.text()
-    assert "Giới tính theo số định danh là nam" in message.text()
+    assert ERROR_COLOUR in message.styleSheet()
+    assert "chữ số thứ 4 là 0" in message.text() and "tức sinh năm 1990" in message.text()
     result = form.check()
-    assert "applicant.id_number" not in result.errors
-    assert result.values["applicant.id_number"] == "042090012345"
-    assert "1990" in result.warnings["applicant.id_number"]
-    assert message.isVisible() and message.text() == result.warnings["applicant.id_number"]
-    # correcting the birth date updates the warning of the number already typed
+    assert "tức sinh năm 1990" in result.errors["applicant.id_number"]
+    # correcting the birth date leaves the sex to correct, explained by the same digit
     born.setFocus()
     born.selectAll()
     qtbot.keyClicks(born, "15/03/1990")
     enter(qtbot, born)
-    assert "Năm sinh" not in message.text()
-    assert "Giới tính theo số định danh là nam" in message.text()
+    assert "năm sinh" not in message.text() and "giới tính đã nhập (nữ)" in message.text()
     sex.setFocus()
     qtbot.keyClick(sex, Qt.Key.Key_Up)  # Nữ -> Nam
     enter(qtbot, sex)
     assert message.isHidden()
+    assert form.check().values["applicant.id_number"] == "042090012345"
 
 
 def test_enter_walks_the_fields_in_template_order_and_completes_on_the_last(qtbot, form, birth):

@@ -104,7 +104,7 @@ def test_search_results_mask_until_the_clerk_opens_the_record(qtbot, dossiers, c
 
 
 def test_enter_on_a_row_opens_it_and_another_row_closes_it(qtbot, dossiers, counter, dossier, applicant):
-    other = counter.dossiers.receive("1.004873", dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111",
+    other = counter.dossiers.receive("1.004873", dict(applicant, full_name="Trần Thị Hoa", id_number="042190000111", sex="Nữ",
                                                       phone="0987000111"))
     rows = dossiers.search("0")  # both, by the start of their phones and ID numbers
     assert {r.code for r in rows} == {dossier.code, other.code}
