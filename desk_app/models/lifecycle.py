@@ -286,17 +286,20 @@ def derive_state(actions: Iterable[Action]) -> DossierState:
 
 
 def flags(state: DossierState, now: datetime, *, due_soon: bool = False) -> frozenset[str]:
-    """Conditions beside the status. ``due_soon`` comes from the calendar (see deadlines.is_due_soon)."""
+    """Conditions beside the status. ``due_soon`` comes from the calendar (see deadlines.is_due_soon):
+    due today or by the next working day, the last day an apology is on time (Nghị định
+    118/2025/NĐ-CP: at least one day before the due date), so from then on a dossier without
+    one needs it unless its result comes in time."""
     out: set[str] = set()
     if state.paused_at is not None:
         out.add("paused")
     elif state.status in OPEN_STATUSES and state.due_at is not None:
         if now > state.due_at:
             out.add("overdue")
-            if not state.apologies:
-                out.add("needs_apology")
         elif due_soon:
             out.add("due_soon")
+        if (now > state.due_at or due_soon) and not state.apologies:
+            out.add("needs_apology")
     if state.status == "result_ready" and state.result_ready_at and state.due_at:
         if state.result_ready_at.date() < state.due_at.date():
             out.add("ready_early")

@@ -47,8 +47,11 @@ class Queue:
         elif self.due == "next_working_day":
             due_from = datetime.combine(calendar.next_working_day(now.date()), datetime.min.time(), now.tzinfo)
             due_before = due_from + timedelta(days=1)
-        elif self.flag in ("overdue", "needs_apology"):
+        elif self.flag == "overdue":
             due_before = now
+        elif self.flag == "needs_apology":  # from the last day an apology is on time (lifecycle.flags)
+            due_before = datetime.combine(calendar.next_working_day(now.date()) + timedelta(days=1),
+                                          datetime.min.time(), now.tzinfo)
         running = self.flag is not None or self.due is not None
         return Window(self.statuses, due_from, due_before, self.no_apology or self.flag == "needs_apology",
                       running)

@@ -128,7 +128,10 @@ def test_withdraw_before_result_only():
 def test_flags_overdue_needs_apology_ready_early_notify():
     state = derive_state([received()])
     assert flags(state, DUE - timedelta(hours=1)) == frozenset()
-    assert flags(state, DUE - timedelta(hours=1), due_soon=True) == {"due_soon"}
+    # the last day an apology is on time: the dossier needs one from now unless its result comes
+    assert flags(state, DUE - timedelta(hours=1), due_soon=True) == {"due_soon", "needs_apology"}
+    apologised = apply(state, act("apology_issued", reason="Chờ xác minh", new_due_at=(DUE + timedelta(days=3)).isoformat()))
+    assert flags(apologised, DUE - timedelta(hours=1), due_soon=True) == {"due_soon"}
     assert flags(state, DUE + timedelta(minutes=1)) == {"overdue", "needs_apology"}
     ready = apply(state, act("result_ready", at=T0 + timedelta(hours=2)))
     assert flags(ready, T0 + timedelta(hours=3)) == {"ready_early", "notify_citizen"}

@@ -3,6 +3,8 @@ statistics and the detail pane alike (issue 19, defect 1)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from desk_app.counter import Counter
@@ -80,3 +82,19 @@ def test_a_same_day_return_is_one_transaction_all_three_steps_or_none(counter, a
     with pytest.raises(ValidationError, match="trong ngày"):
         counter.dossiers.receive_and_return(MARITAL, applicant)
     assert counter.check() == []
+
+
+def test_a_dossier_needs_its_apology_from_the_last_day_one_is_on_time(counter, clock, applicant):
+    """Nghị định 118/2025: the apology comes at least one day before the due date. The queue shows
+    the dossier from that day, not after the due time; an apology made later is recorded late."""
+    code = counter.dossiers.receive(MARITAL, applicant).code  # Monday 23/11, due Friday 27/11 17:00
+    assert code not in [r.code for r in counter.dossiers.queue("needs_apology")]
+    clock.set(2026, 11, 26, 9, 0)  # Thursday: the last day an apology is on time
+    assert code in [r.code for r in counter.dossiers.queue("needs_apology")]
+    assert "needs_apology" in counter.dossiers.dossier(code).flags
+    late = counter.dossiers.receive(MARITAL, {**applicant, "full_name": "Lê Văn Trễ"}).code  # due Tue 01/12
+    clock.set(2026, 11, 27, 10, 0)  # Friday, the due day itself: an apology now is late
+    view = counter.dossiers.issue_apology(code, "Chờ kết quả xác minh", date(2026, 12, 2))
+    assert view.state.apology_on_time is False
+    assert code not in [r.code for r in counter.dossiers.queue("needs_apology")]
+    assert late not in [r.code for r in counter.dossiers.queue("needs_apology")]  # due next Tuesday
