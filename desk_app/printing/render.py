@@ -53,6 +53,9 @@ FOOTER_HEIGHT = 17 * mm  # inside the bottom margin line: QR code and the paper'
 WORDS = paper_wording()
 EMPTY = WORDS.text("header.blank")
 
+# a table's plain cells (even empty ones) are set in ReportLab's Helvetica unless told: Tinos, so
+# no font the paper does not embed is referenced
+_TABLE_FONT = ("FONTNAME", (0, 0), (-1, -1), "Tinos")
 _PH = re.compile(r"\{([^{}]*)\}")
 _ALIGN = {"left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT, "justify": TA_JUSTIFY}
 
@@ -272,8 +275,10 @@ class _NumberedCanvas(rl_canvas.Canvas):
     footer: QrFooter | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initialFontName", "Tinos")  # no stray Helvetica reference in the PDF
-        kwargs.setdefault("initialFontSize", 13)
+        # the doc template passes initialFontName=None, which would leave ReportLab's Helvetica
+        # (a font never embedded) in every page's resources: the paper must print the same anywhere
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or "Tinos"
+        kwargs["initialFontSize"] = kwargs.get("initialFontSize") or 13
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 
@@ -431,7 +436,7 @@ class Renderer:
             place = self.text(b.get("date", "{ward.place}, {printed.date|date_long}"))
             rows.append([self.p(number, "center", **style), self.p(f"<i>{place}</i>", "center", **style)])
         table = Table(rows, colWidths=[self.width * 0.45, self.width * 0.55])
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        table.setStyle(TableStyle([_TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
         return [table, Spacer(1, 4 * mm)]
 
@@ -475,7 +480,7 @@ class Renderer:
         cells = [DottedLine(fill(i.get("label", ""), self.ctx), fill(i.get("value", ""), self.ctx, empty=""),
                             self.size) for i in items]
         table = Table([cells], colWidths=widths)
-        table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        table.setStyle(TableStyle([_TABLE_FONT, ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
                                    ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
                                    ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return [table]
@@ -507,7 +512,7 @@ class Renderer:
                  ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.93, 0.93, 0.93))]
         if not items:
             style.append(("SPAN", (0, 1), (-1, 1)))
-        table.setStyle(TableStyle(style))
+        table.setStyle(TableStyle([_TABLE_FONT, *style]))
         return [Spacer(1, 1 * mm), table, Spacer(1, 2 * mm)]
 
     def block_list(self, b: Block) -> list[Flowable]:
@@ -534,7 +539,7 @@ class Renderer:
             cells.append(block)
         widths = [float(col.get("width", 1 / max(1, len(cols)))) * self.width for col in cols]
         table = Table([cells], colWidths=widths)
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        table.setStyle(TableStyle([_TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return [Spacer(1, 1 * mm), KeepTogether([table])]
 
     def block_spacer(self, b: Block) -> list[Flowable]:

@@ -147,6 +147,11 @@ def test_template_renders_inside_the_margins_with_the_shipped_font(template, lon
         page.extract_text(visitor_text=lambda t, cm, tm, font, size: t.strip() and font and used.add(
             (str(font["/BaseFont"]), "/FontFile2" in font["/FontDescriptor"])))
     assert used and all("Tinos" in name and embedded for name, embedded in used), used
+    for page in reader.pages:  # every font the page refers to is embedded (was: a stray Helvetica)
+        for font in page["/Resources"].get("/Font", {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            assert descriptor and "/FontFile2" in descriptor.get_object(), font.get("/BaseFont")
     for width, height, runs in text_positions(pdf):
         for x0, x1, y, run in runs:
             assert x0 >= MARGINS["left"] - 1, (run, x0)
