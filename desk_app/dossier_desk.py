@@ -326,14 +326,16 @@ class DossierDesk:
         return self._record(view.id, "official_code_assigned", {"official_code": code})
 
     def record_print(self, dossier: str, form: str, *, template_id: str = "", template_version: str = "",
-                     copies: int = 1) -> DossierView:
-        """Printing is audited: which paper, which template version, original or reprint."""
+                     copies: int = 1, digest: str = "") -> DossierView:
+        """Printing is audited: which paper, which template version, original or reprint, and the
+        SHA-256 of the PDF that went to the printer (``digest``), so the paper can be matched later."""
         view = self.dossier(dossier)
         kind = copy_kind(self.store.actions_for(view.id), form)
-        printed = self._record(view.id, "printed", {
-            "form": form, "template_id": template_id, "template_version": template_version,
-            "copy_kind": kind, "copies": copies,
-        })
+        payload: dict[str, Any] = {"form": form, "template_id": template_id, "template_version": template_version,
+                                   "copy_kind": kind, "copies": copies}
+        if digest:
+            payload["sha256"] = digest
+        printed = self._record(view.id, "printed", payload)
         self.counter.privacy.log_access("print", view.code, {"form": form, "copy_kind": kind, "copies": copies})
         return printed
 

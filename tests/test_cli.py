@@ -356,3 +356,35 @@ def test_nothing_the_clerk_reads_calls_the_server_above_the_ward_a_district():
             for p in (root / folder).rglob("*.py")
             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "huyện" in line]
     assert said == []
+
+
+def test_list_and_show_as_json_for_support_staff(week_db, counter):
+    """`desk-app list --json` and `desk-app show CODE --json`: what a support engineer or a script
+    reads, with the papers printed and their digests; showing a dossier is logged."""
+    import hashlib
+    import json
+
+    from desk_app.printing.papers import Papers
+
+    code = counter.store.lists.dossiers(limit=1)[0].code
+    paper = Papers(counter).dossier_paper(code, "receipt")  # printed: journaled with its digest
+    listed = run("list", "--db", str(week_db), "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert code in [r["code"] for r in rows] and all(r["status_label"] for r in rows)
+    returned = json.loads(run("list", "--db", str(week_db), "--status", "returned", "--json").stdout)
+    assert returned and {r["status"] for r in returned} == {"returned"}
+    bad = run("list", "--db", str(week_db), "--status", "xong")
+    assert bad.returncode == 2 and "Không có trạng thái “xong”" in bad.stderr and "Traceback" not in bad.stderr
+
+    shown = run("show", "--db", str(week_db), code, "--json")
+    assert shown.returncode == 0, shown.stderr
+    record = json.loads(shown.stdout)
+    assert record["code"] == code and record["procedure"]["name"] and record["journal"][0]["seq"] == 1
+    assert record["due_at"] and record["status_label"]
+    receipt = [p for p in record["papers_printed"] if p["form"] == "receipt"][-1]
+    assert receipt["sha256"] == hashlib.sha256(paper.pdf).hexdigest()
+    entries = counter.store.privacy.access_entries({"kind": "view_record"})
+    assert any(e["subject"] == code and e["detail"].get("via") == "cli show" for e in entries)
+    missing = run("show", "--db", str(week_db), "42010-Q01-000000-9999")
+    assert missing.returncode == 2 and "Không tìm thấy hồ sơ" in missing.stderr

@@ -78,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="+", help="nội dung tìm")
     p.add_argument("--limit", type=int, default=50)
 
+    p = sub.add_parser("list", parents=[db], help="danh sách hồ sơ (mới nhất trước), lọc theo trạng thái và thủ tục")
+    p.add_argument("--status", help="trạng thái: " + ", ".join(_statuses()))
+    p.add_argument("--procedure", metavar="MÃ", help="mã thủ tục")
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--json", action="store_true", help="in JSON (cho cán bộ hỗ trợ và kịch bản)")
+
+    p = sub.add_parser("show", parents=[db], help="toàn bộ thông tin một hồ sơ: trường, trạng thái, hạn, lệ phí, "
+                                                  "giấy tờ đã in, nhật ký (được ghi vào nhật ký truy cập)")
+    p.add_argument("code", metavar="MÃ_HỒ_SƠ")
+    p.add_argument("--json", action="store_true", help="in JSON")
+
     sub.add_parser("check", parents=[db], help="kiểm tra toàn vẹn cơ sở dữ liệu và nhật ký")
 
     p = sub.add_parser("enroll", parents=[db], help="đăng ký quầy với máy chủ cấp tỉnh bằng mã một lần")
@@ -260,6 +271,55 @@ def cmd_search(args: argparse.Namespace) -> int:
         counter.close()
     if not rows:
         print("Không tìm thấy hồ sơ nào.", file=sys.stderr)
+    return 0
+
+
+def _statuses() -> list[str]:
+    from ..models.lifecycle import STATUSES
+
+    return list(STATUSES)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    import json
+
+    from ..ops.inspect import dossier_rows
+
+    counter = _open_counter(args)
+    try:
+        rows = dossier_rows(counter, status=args.status, procedure=args.procedure, limit=args.limit)
+    finally:
+        counter.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for r in rows:
+        due = datetime.fromisoformat(r["due_at"]).strftime("%H:%M %d/%m/%Y") if r["due_at"] else ""
+        print(f"{r['code']}\t{r['applicant']}\t{r['procedure']}\t{r['status_label']}\t{due}")
+    if not rows:
+        print("Không có hồ sơ nào.", file=sys.stderr)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import json
+
+    from ..ops.inspect import dossier_record
+
+    counter = _open_counter(args)
+    try:
+        record = dossier_record(counter, args.code)
+    finally:
+        counter.close()
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, indent=1))
+        return 0
+    print(f"Hồ sơ {record['code']} — {record['procedure']['name']} ({record['procedure']['code']})")
+    print(f"Người nộp: {record['applicant'].get('full_name', '')}; trạng thái: {record['status_label']}")
+    if record["due_at"]:
+        print(f"Hẹn trả: {datetime.fromisoformat(record['due_at']):%H:%M %d/%m/%Y}")
+    for entry in record["journal"]:
+        print(f"  {datetime.fromisoformat(entry['at']):%H:%M %d/%m/%Y}  {entry['label']}  ({entry['clerk']})")
     return 0
 
 
@@ -670,6 +730,8 @@ COMMANDS: dict[str, Handler] = {
     "procedures": cmd_procedures,
     "due": cmd_due,
     "search": cmd_search,
+    "list": cmd_list,
+    "show": cmd_show,
     "check": cmd_check,
     "print": cmd_print,
     "report": cmd_report,

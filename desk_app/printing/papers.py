@@ -8,6 +8,7 @@ the print as a journal action (original or reprint).
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -39,6 +40,11 @@ class Paper:
     pdf: bytes
     template: FormTemplate
     filename: str
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the PDF: journaled with each print."""
+        return hashlib.sha256(self.pdf).hexdigest()
 
 
 def balanced_lines(text: str) -> str:
@@ -296,7 +302,8 @@ class Papers:
         context = self.dossier_context(view, template, copy_kind=copy_kind(actions, form), actions=actions)
         pdf = render_pdf(template, context)
         if record:
-            self.counter.dossiers.record_print(view.code, form, template_id=template.id, template_version=template.version)
+            self.counter.dossiers.record_print(view.code, form, template_id=template.id, template_version=template.version,
+                                               digest=hashlib.sha256(pdf).hexdigest())
         return Paper(pdf, template, f"{view.code}-{form}.pdf")
 
     def listing(self, procedure_code: str) -> Paper:

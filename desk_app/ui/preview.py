@@ -350,7 +350,7 @@ class DossierPrints:
 
     def printed(self, paper: Paper) -> None:
         view = self.counter.dossiers.record_print(self.code, self.form_of[id(paper)], template_id=paper.template.id,
-                                                  template_version=paper.template.version)
+                                                  template_version=paper.template.version, digest=paper.digest)
         if self.after is not None:
             self.after(view.changes)
 
