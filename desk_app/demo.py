@@ -21,6 +21,7 @@ from .counter import Counter
 from .models.clerks import Clerk
 from .models.clock import VN_TZ, vn_now
 from .models.errors import DomainError
+from .models.forms import check_values, split_applicant
 from .paths import resource_path
 
 DEMO_WARD = {"ward_code": "42010", "ward_name": "Phường Đại Nài (dữ liệu mẫu)", "counter_no": 1}
@@ -114,22 +115,74 @@ class DemoWard:
                 self.used_ids.add(number)
                 return number
 
-    def form_data(self, code: str, today: date, applicant: dict[str, Any]) -> dict[str, Any]:
+    def form_data(self, code: str, today: date, applicant: dict[str, Any]) -> dict[str, Any] | None:
+        """What a clerk would type on the procedure's declaration, keyed by the template's own
+        field ids and checked by the same rules as the entry screen (None: the form is refused)."""
         rng = self.rng
-        if code == "1.001193":  # birth: the child and the parents
+        values: dict[str, Any] = {}
+        if code == "1.001193":  # birth: the child and the parent who registers
             child_birth = today - timedelta(days=rng.randint(1, 55))
-            return {
-                "child_full_name": f"{applicant['full_name'].split()[0]} {rng.choice(self.data['male_middle'])} "
+            relation = "Mẹ" if applicant.get("sex") == "Nữ" else "Cha"
+            parent = "mother" if relation == "Mẹ" else "father"
+            values = {
+                "relationship": relation,
+                "child.full_name": f"{applicant['full_name'].split()[0]} {rng.choice(self.data['male_middle'])} "
                                    f"{rng.choice(self.data['male_given'])}",
-                "child_birth_date": child_birth.strftime("%d/%m/%Y"),
-                "child_sex": rng.choice(["Nam", "Nữ"]),
-                "child_ethnicity": "Kinh",
-                "birth_place": rng.choice(self.data["health_facilities"]) + ", tỉnh Hà Tĩnh",
-                "relationship": rng.choice(["Cha", "Mẹ"]),
+                "child.birth_date": child_birth.strftime("%d/%m/%Y"),
+                "child.sex": rng.choice(["Nam", "Nữ"]),
+                "child.birth_place": rng.choice(self.data["health_facilities"]) + ", tỉnh Hà Tĩnh",
+                f"{parent}.full_name": applicant["full_name"],
+                f"{parent}.birth_date": applicant.get("birth_date", ""),
+                f"{parent}.residence": applicant.get("address", ""),
+                f"{parent}.id_number": applicant.get("id_number", ""),
             }
-        if code == "2.000815":
-            return {"pages": rng.choice([1, 1, 2, 2, 3, 4, 6, 12]), "copies": rng.choice([1, 2, 2, 3, 5])}
-        return {}
+        elif code == "2.000815":
+            values = {"document.name": rng.choice(["Giấy khai sinh", "Bằng tốt nghiệp trung học phổ thông",
+                                                   "Giấy chứng nhận quyền sử dụng đất"]),
+                      "pages": rng.choice([1, 1, 2, 2, 3, 4, 6, 12]), "copies": rng.choice([1, 2, 2, 3, 5])}
+        proc = self.counter.catalogue.get(code)
+        if not proc.declaration_template:
+            return values
+        template = self.counter.templates.latest(proc.declaration_template).for_procedure(proc)
+        people: dict[str, dict[str, Any]] = {}  # one consistent person per block ("bride.", "deceased.")
+        for f in template.fields:  # every other required field, typed as a clerk would
+            if f.required and f.id not in values and not f.id.startswith("applicant.") and f.default is None:
+                block, _, name = f.id.rpartition(".")
+                person = people.setdefault(block, self.person(today)) if block else applicant
+                known = {"full_name": person["full_name"], "birth_date": person["birth_date"],
+                         "id_number": person["id_number"], "sex": person["sex"], "residence": person["address"],
+                         "address": person["address"]}
+                values[f.id] = known[name] if name in known and (not f.choices or known[name] in f.choices) \
+                    else self.typed(f, today, applicant)
+        ids = {f.id for f in template.fields}
+        person = {f"applicant.{k}": v for k, v in applicant.items() if f"applicant.{k}" in ids}
+        checked = check_values(template, {**values, **person}, today=today)
+        if checked.errors:
+            self.stats["errors"] += 1
+            return None
+        return split_applicant(checked.values)[1]
+
+    def typed(self, f: Any, today: date, applicant: dict[str, Any]) -> Any:
+        """A plausible value for a required field the story does not set, by its type."""
+        rng = self.rng
+        if f.choices:
+            return rng.choice(list(f.choices))
+        if f.type == "name":
+            return (f"{rng.choices(self.family, self.family_w)[0]} {rng.choice(self.data['male_middle'])} "
+                    f"{rng.choice(self.data['male_given'])}")
+        if f.type == "birth_date" or f.id.endswith("birth_date"):
+            return (today - timedelta(days=rng.randint(20 * 365, 70 * 365))).strftime("%d/%m/%Y")
+        if f.type == "date":
+            return (today - timedelta(days=rng.randint(10, 20 * 365))).strftime("%d/%m/%Y")
+        if f.type in ("number", "money"):
+            return 1
+        if f.type == "phone":
+            return applicant.get("phone", "")
+        if f.type == "cccd":
+            return applicant.get("id_number", "")
+        if f.type == "bool":
+            return False
+        return applicant.get("address", "") if "residence" in f.id or "place" in f.id else "Theo giấy tờ kèm theo"
 
     # -- the timeline ---------------------------------------------------------------------
     def at(self, when: datetime, run: Callable[[], None]) -> None:
@@ -157,6 +210,8 @@ class DemoWard:
         code = rng.choices(self.procedure_codes, self.procedure_weights)[0]
         applicant = self.person(now.date())
         form = self.form_data(code, now.date(), applicant)
+        if form is None:
+            return  # the entry screen would not let this form through
         roll = rng.random()
         if roll < 0.02:
             self.stats["refused"] += 1
