@@ -212,17 +212,19 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_procedures(args: argparse.Namespace) -> int:
     from ..models.catalogue import load_catalogue
-    from ..models.fees import describe as describe_fee
+    from ..models.clock import vn_now
 
     path = _db_path(args)
+    settings = None
     if args.db or path.exists():
         counter = _open_counter(args)
-        catalogue = counter.catalogue
+        catalogue, settings = counter.catalogue, counter.settings()  # the ward's provincial amounts
         counter.close()
     else:
         catalogue = load_catalogue()
+    today = vn_now().date()
     for proc in catalogue.procedures:
-        print(f"{proc.code}\t{proc.name}\t{proc.time_limit.describe()}\t{describe_fee(proc.fee)}")
+        print(f"{proc.code}\t{proc.name}\t{proc.time_limit.describe()}\t{proc.fee_wording(settings, today)}")
     return 0
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import re
 from functools import cached_property
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from .deadlines import TimeLimit
 from .errors import DomainError, ValidationError
-from .fees import FeeSpec
+from .fees import FeeSpec, describe as describe_fee, settings_on
 from .text import fold, nfc
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "resources" / "catalogue" / "procedures.json"
@@ -30,7 +31,7 @@ PAPER_KIND_LABELS = {
 SOLVED_BY = ("ward", "higher")
 
 _PROCEDURE_KEYS = {
-    "code", "name", "domain", "solved_by", "time_limit", "time_limit_note", "fee", "fee_note",
+    "code", "name", "domain", "solved_by", "time_limit", "time_limit_note", "fee", "fee_changes", "fee_note",
     "fee_exemptions", "legal_basis", "components", "process", "submit_channels", "result",
     "declaration_template", "retention", "requires_presence", "active", "on_time_window_days", "on_time_from",
     "on_time_exemption",
@@ -111,10 +112,26 @@ class Procedure:
     active: bool = True
     location_independent: bool = False  # may be received for a citizen of another ward and routed there
     handover_hours: Mapping[str, float] = field(default_factory=dict)  # step -> working hours
+    # a fee that changes on a day: (from, spec, source), oldest first; ``fee`` is the one before
+    fee_changes: tuple[tuple[date, FeeSpec, str], ...] = ()
     search_key: str = field(default="", init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "search_key", fold(f"{self.code} {self.name}"))
+
+    def fee_on(self, day: date) -> FeeSpec:
+        """The fee in force on ``day``: a dossier pays the fee of the day it is received, and keeps
+        it whenever its papers are printed again."""
+        spec = self.fee
+        for start, changed, _source in self.fee_changes:
+            if start <= day:
+                spec = changed
+        return spec
+
+    def fee_wording(self, settings: Mapping[str, str] | None, day: date) -> str:
+        """The fee as the papers and screens word it, in force on ``day`` (the province's
+        amounts set for that day included)."""
+        return describe_fee(self.fee_on(day), settings_on(settings, day))
 
     @property
     def chosen_fee_exemptions(self) -> tuple[str, ...]:
@@ -142,6 +159,9 @@ class Procedure:
         if self.handover_hours:
             out["handover_hours"] = dict(self.handover_hours)
         out["fee"] = self.fee.to_dict()
+        if self.fee_changes:
+            out["fee_changes"] = [{"from": start.isoformat(), "fee": spec.to_dict(), "source": source}
+                                  for start, spec, source in self.fee_changes]
         if self.fee_note:
             out["fee_note"] = self.fee_note
         out.update(
@@ -317,6 +337,25 @@ def parse_procedure(entry: Any, *, position: int = 0) -> Procedure:
     except ValidationError as exc:
         raise r.fail(exc.field or "fee", exc.message) from exc
 
+    fee_changes = []
+    raw_changes = entry.get("fee_changes", [])
+    if not isinstance(raw_changes, list):
+        raise r.fail("fee_changes", "phải là danh sách các lần thay đổi mức thu (from, fee, source).")
+    for i, change in enumerate(raw_changes, 1):
+        if not isinstance(change, dict) or set(change) - {"from", "fee", "source"} or not change.get("source"):
+            raise r.fail(f"fee_changes[{i}]", "mỗi lần thay đổi ghi ngày áp dụng (from), mức thu (fee) và văn bản "
+                         "quy định (source).")
+        try:
+            start = date.fromisoformat(str(change.get("from")))
+            spec = FeeSpec.from_dict(change.get("fee"), field=f"fee_changes[{i}].fee")
+        except ValueError:
+            raise r.fail(f"fee_changes[{i}].from", "ngày áp dụng phải viết YYYY-MM-DD.") from None
+        except ValidationError as exc:
+            raise r.fail(exc.field or f"fee_changes[{i}].fee", exc.message) from exc
+        if fee_changes and start <= fee_changes[-1][0]:
+            raise r.fail(f"fee_changes[{i}].from", "các lần thay đổi phải theo thứ tự ngày áp dụng tăng dần.")
+        fee_changes.append((start, spec, nfc(str(change["source"]))))
+
     window = entry.get("on_time_window_days")
     if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
         raise r.fail("on_time_window_days", "phải là số ngày nguyên từ 1 trở lên.")
@@ -349,6 +388,7 @@ def parse_procedure(entry: Any, *, position: int = 0) -> Procedure:
         time_limit=time_limit,
         time_limit_note=r.text("time_limit_note", required=False),
         fee=fee,
+        fee_changes=tuple(fee_changes),
         fee_note=r.text("fee_note", required=False),
         fee_exemptions=r.texts("fee_exemptions"),
         legal_basis=r.texts("legal_basis"),

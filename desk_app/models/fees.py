@@ -265,6 +265,18 @@ class FeeQuote:
     exemption: str = ""  # the exemption the clerk chose, on proof
 
 
+def settings_on(settings: Mapping[str, str] | None, day: Any) -> dict[str, str]:
+    """The fee settings in force on ``day``: a province's new amount is set ahead as
+    ``fee.<code>@YYYY-MM-DD`` (from that day on) beside ``fee.<code>`` (before), so a dossier
+    received before the change keeps its amount and one received after pays the new one."""
+    out = dict(settings or {})
+    dated = sorted((k.partition("@")[2], k) for k in out if k.startswith("fee.") and "@" in k)
+    for start, key in dated:
+        if start and start <= day.isoformat() and str(out[key]).strip():
+            out[key.partition("@")[0]] = out[key]
+    return out
+
+
 def _setting_amount(spec: FeeSpec, settings: Mapping[str, str] | None) -> int | None:
     if not settings or spec.setting not in settings:
         return None

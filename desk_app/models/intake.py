@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping
 
 from .catalogue import Procedure
 from .errors import ValidationError
-from .fees import FeeQuote, compute_fee
+from .fees import FeeQuote, compute_fee, settings_on
 from .text import clean_text
 from .validation import (
     parse_date,
@@ -165,7 +165,8 @@ def quote_fee(procedure: Procedure, form_values: Mapping[str, Any], settings: Ma
     registered after the legal window, nothing for an exemption the clerk chose."""
     timeliness = registration_timeliness(procedure, form_values, today)
     exemption = fee_exemption(procedure, form_values)
-    quote = compute_fee(procedure.fee, quantity=max(1, _count(form_values, "quantity", 1)),
+    settings = settings_on(settings, today)  # the fee and the province's amounts in force today
+    quote = compute_fee(procedure.fee_on(today), quantity=max(1, _count(form_values, "quantity", 1)),
                         pages=_count(form_values, "pages", 1), copies=max(1, _count(form_values, "copies", 1)),
                         exempt=bool(exemption), late=bool(timeliness.late), online=online, settings=settings)
     lines = [timeliness.line] if timeliness.line else []

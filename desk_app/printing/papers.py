@@ -17,7 +17,7 @@ from typing import Any
 from ..counter import Counter, DossierView
 from ..models.catalogue import Procedure
 from ..models.errors import DomainError
-from ..models.fees import describe as describe_fee, format_money
+from ..models.fees import describe as describe_fee, format_money, settings_on
 from ..models.words import money_in_words
 from ..models.forms import FormTemplate, TemplateLibrary, derive_values
 from ..models.deadlines import TIMELINESS_LABELS, classify_return
@@ -140,14 +140,15 @@ class Papers:
         row = self.counter.store.reference.get_clerk(username)
         return row["full_name"] if row else username
 
-    def procedure_context(self, proc: Procedure | None) -> dict[str, Any]:
+    def procedure_context(self, proc: Procedure | None, day: date | None = None) -> dict[str, Any]:
+        """A procedure as the papers describe it, with the fee in force on ``day`` (today)."""
         if proc is None:
             return {}
-        settings = self.counter.settings()
+        day = day or self.counter.now().date()
         return {
             "code": proc.code, "name": proc.name, "domain": proc.domain,
             "time_limit": proc.time_limit.describe(self.counter.office_hours.same_day_cutoff),
-            "fee": describe_fee(proc.fee, settings),
+            "fee": proc.fee_wording(self.counter.settings(), day),
             "result": proc.result, "solved_by": WORDS.text("procedure.solved_by_ward" if proc.solved_by == "ward" else "procedure.solved_by_other"),
             "channels": ", ".join(proc.submit_channels),
             "components": [{"name": c.name, "paper_kind": c.paper_kind_label, "count": c.count,
@@ -264,8 +265,12 @@ class Papers:
         return context
 
     def _fee_text(self, view: DossierView, received) -> str:
-        """The amount fixed at intake, in figures and words, then the catalogue's wording."""
-        rule = describe_fee(view.procedure.fee, self.counter.settings()) if view.procedure else ""
+        """The amount fixed at intake, in figures and words, then the wording of the fee in force
+        that day (a fee changed since does not change a paper printed again)."""
+        day = received.at.date() if received else self.counter.now().date()
+        settings = settings_on(self.counter.settings(), day)
+        spec = view.procedure.fee_on(day) if view.procedure else None
+        rule = view.procedure.fee_wording(self.counter.settings(), day) if view.procedure else ""
         fee = (received.payload.get("fee") if received else None) or {}
         if "amount" not in fee:
             return rule
@@ -273,8 +278,8 @@ class Papers:
         if fee.get("exemption"):
             return WORDS.text("fee.exempt", exemption=fee["exemption"])
         if fee.get("late"):
-            spec = view.procedure.fee.late if view.procedure and view.procedure.fee.late else None
-            late_rule = describe_fee(spec, self.counter.settings()) if spec else rule
+            late = spec.late if spec and spec.late else None
+            late_rule = describe_fee(late, settings) if late else rule
             if amount == 0:  # the province's late fee is not set at this ward: nothing was charged
                 return WORDS.text("fee.late_not_set", rule=late_rule[:1].lower() + late_rule[1:])
             return WORDS.text("fee.late", amount=format_money(amount), words=money_in_words(amount), rule=late_rule)

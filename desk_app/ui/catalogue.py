@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 
 from ..counter import Counter
 from ..models.errors import DomainError
-from ..models.fees import describe as describe_fee
 from ..models.intake import PAPER_KIND_LABELS
 from ..printing.papers import Papers
 from .preview import PdfPreviewDialog, PrinterBackend
@@ -67,7 +66,7 @@ class CatalogueView(QWidget):
         self.details.setHtml(
             f"<h3>{proc.name}</h3><p>Mã: {proc.code} — Lĩnh vực: {proc.domain}</p>"
             f"<p><b>Thời hạn giải quyết:</b> {proc.time_limit.describe(self.counter.office_hours.same_day_cutoff)}</p>"
-            f"<p><b>Phí, lệ phí:</b> {describe_fee(proc.fee, self.counter.settings())}</p>"
+            f"<p><b>Phí, lệ phí:</b> {proc.fee_wording(self.counter.settings(), self.counter.now().date())}</p>"
             f"<p><b>Thành phần hồ sơ:</b></p><ul>{rows}</ul>"
             f"<p><b>Kết quả:</b> {proc.result}</p><p><b>Căn cứ pháp lý:</b></p><ul>{basis}</ul>")
 

@@ -219,3 +219,21 @@ def test_load_missing_file(tmp_path):
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(ValidationError):
         load_catalogue(bad)
+
+
+def test_fee_changes_need_a_day_a_fee_and_the_text_that_set_them_in_order():
+    import pytest as _pytest
+
+    from desk_app.models.catalogue import load_catalogue, parse_procedure
+    from desk_app.models.errors import DomainError, ValidationError
+
+    base = load_catalogue().get("2.000884").to_dict()
+    fee = {"kind": "fixed", "amount": 15000, "unit": "trường hợp"}
+    for bad, where in (([{"from": "2026-12-01", "fee": fee}], "source"),
+                       ([{"from": "01/12/2026", "fee": fee, "source": "X"}], "YYYY-MM-DD"),
+                       ([{"from": "2026-12-01", "fee": fee, "source": "X"},
+                         {"from": "2026-06-01", "fee": fee, "source": "Y"}], "tăng dần")):
+        with _pytest.raises((DomainError, ValidationError), match=where):
+            parse_procedure({**base, "fee_changes": bad})
+    ok = parse_procedure({**base, "fee_changes": [{"from": "2026-12-01", "fee": fee, "source": "X"}]})
+    assert parse_procedure(ok.to_dict()) == ok  # round trip

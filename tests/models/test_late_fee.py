@@ -63,3 +63,53 @@ def test_every_procedure_with_exemptions_offers_them_on_its_form():
         if proc.on_time_window_days:
             assert proc.on_time_from in fields, proc.code  # the window's start is typed on the form
     assert offered == 11
+
+
+def test_a_fee_changed_on_a_day_applies_to_dossiers_received_from_that_day(counter, clock, applicant):
+    """Fees carry effective dates: a dossier received before a change keeps its fee on every paper,
+    one received after pays the new fee (catalogue fee_changes, and a province's amount set ahead
+    as fee.<code>@YYYY-MM-DD)."""
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    from dataclasses import replace
+
+    from desk_app.counter import Counter
+    from desk_app.models.catalogue import parse_procedure
+    from desk_app.printing.papers import Papers
+
+    COPY = "2.000884"  # certification of a signature: 10.000 đồng/trường hợp today
+    catalogue = counter.catalogue
+    changed = parse_procedure({**catalogue.get(COPY).to_dict(), "fee_changes": [
+        {"from": "2026-12-01", "fee": {"kind": "fixed", "amount": 15000, "unit": "trường hợp"},
+         "source": "Thông tư giả định để thử (không phải văn bản thật)"}]})
+    counter.store.reference.save_catalogue(replace(catalogue, procedures=tuple(
+        changed if p.code == COPY else p for p in catalogue.procedures)))  # as a reference push stores it
+    path = counter.store.path
+    counter.close()
+    counter = Counter.open(path, clock=clock)
+    counter.login("lan", "canbo1234")
+    form = {"certification.kind": "Chứng thực chữ ký", "document.name": "Giấy ủy quyền"}
+    before = counter.dossiers.receive(COPY, applicant, form_data=form)  # Monday 23/11
+    clock.set(2026, 12, 1, 9, 0)
+    after = counter.dossiers.receive(COPY, {**applicant, "full_name": "Lê Văn Sau"}, form_data=form)
+
+    def receipt(code):
+        pdf = Papers(counter).dossier_paper(code, "receipt", record=False).pdf
+        return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+
+    assert "7. Phí, lệ phí: 10.000 đồng (Mười nghìn đồng); 10.000 đồng/trường hợp." in receipt(before.code)
+    assert "7. Phí, lệ phí: 15.000 đồng (Mười lăm nghìn đồng); 15.000 đồng/trường hợp." in receipt(after.code)
+
+
+def test_a_provincial_amount_set_ahead_applies_from_its_day():
+    from datetime import date
+
+    from desk_app.models.fees import settings_on
+
+    settings = {"fee.1.004873": "8000", "fee.1.004873@2027-01-01": "10.000", "fee.1.004873@2026-07-01": "9000"}
+    assert settings_on(settings, date(2026, 6, 30))["fee.1.004873"] == "8000"
+    assert settings_on(settings, date(2026, 12, 3))["fee.1.004873"] == "9000"
+    assert settings_on(settings, date(2027, 1, 1))["fee.1.004873"] == "10.000"
