@@ -38,7 +38,7 @@ FIELD_TYPES = ("text", "multiline", "name", "date", "birth_date", "cccd", "phone
                "number", "money", "bool")
 BLOCK_TYPES = ("header", "motto", "title", "paragraph", "line", "row", "table", "list", "signatures",
                "note", "spacer", "page_break")
-FILTERS = ("date", "time", "datetime", "date_long", "date_words", "money", "money_words", "number_words",
+FILTERS = ("date", "time", "hm", "datetime", "date_long", "date_words", "money", "money_words", "number_words",
            "upper", "yesno", "masked", "lower")
 DERIVED_FUNCTIONS = ("date_in_words", "money_in_words", "number_in_words", "age", "upper", "year")
 

@@ -102,6 +102,9 @@ def apply_filter(value: Any, name: str) -> str:
     if name == "time":
         t = _to_datetime(value)
         return f"{t:%H} giờ {t:%M} phút" if t else ""
+    if name == "hm":  # a time in a narrow column: 13:31
+        t = _to_datetime(value)
+        return f"{t:%H:%M}" if t else ""
     if name == "datetime":
         t = _to_datetime(value)
         return f"{t:%H} giờ {t:%M} phút, ngày {t:%d/%m/%Y}" if t else ""
@@ -512,6 +515,10 @@ class Renderer:
                  ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.93, 0.93, 0.93))]
         if not items:
             style.append(("SPAN", (0, 1), (-1, 1)))
+        if b.get("padding") is not None:  # a dense register (the tracking book): less air in each cell
+            pad = float(b.get("padding"))
+            style += [("TOPPADDING", (0, 0), (-1, -1), pad), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+                      ("LEFTPADDING", (0, 0), (-1, -1), pad + 1), ("RIGHTPADDING", (0, 0), (-1, -1), pad + 1)]
         table.setStyle(TableStyle([_TABLE_FONT, *style]))
         return [Spacer(1, 1 * mm), table, Spacer(1, 2 * mm)]
 

@@ -249,3 +249,20 @@ def test_names_since_the_reform_and_a_reprint_that_keeps_its_appointment(counter
     assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in apology and "02/12/2026" in apology
     counter.set_settings({"ward.unit": "Bộ phận Một cửa phường Đại Nài"})  # the ward's own data wins
     assert "Bộ phận Một cửa phường Đại Nài đã tiếp nhận" in text_of(papers.dossier_paper(view.code, "receipt").pdf)
+
+
+def test_the_tracking_book_holds_at_least_ten_dossiers_a_page(counter, clock, papers, applicant):
+    """Issue: 83 dossiers on 28 landscape pages. A book a person uses: ten and more a page."""
+    import math
+
+    address = "Số 123, đường Trần Hưng Đạo, Tổ dân phố 3, Phường Đại Nài, tỉnh Hà Tĩnh"
+    given = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Khánh", "Lâm", "Minh", "Nam", "Oanh"]
+    names = [f"Nguyễn {m} {g}" for m in ("Văn", "Thị", "Hữu", "Minh") for g in given]
+    for i in range(44):
+        code = "2.000884" if i % 3 == 0 else "1.004873"  # one in three with the longest procedure name
+        counter.dossiers.receive(code, {**applicant, "address": address, "phone": f"09123{i:05d}",
+                                        "id_number": f"04209001{i:04d}", "full_name": names[i]})
+    day = counter.now().date()
+    pages = PdfReader(io.BytesIO(papers.book(day, day).pdf)).pages
+    assert len(pages) <= math.ceil(44 / 10)
+    assert names[43] in " ".join(pages[-1].extract_text().split())  # the last one, on the last page
