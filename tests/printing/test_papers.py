@@ -38,7 +38,7 @@ def test_receipt_carries_code_applicant_times_papers_and_fee(counter, clock, pap
     view = counter.dossiers.receive("1.001193", applicant, form_data=BIRTH_FORM)
     text = text_of(papers.dossier_paper(view.code, "receipt").pdf)
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
-    assert f"Số: {view.code}" in text and "Nguyễn Văn Đức" in text and "042090012345" in text
+    assert f"Mã hồ sơ: {view.code}" in text and "Nguyễn Văn Đức" in text and "042090012345" in text
     assert "15 giờ 20 phút, ngày 23/11/2026" in text
     assert "17 giờ 00 phút, ngày 25/11/2026" in text
     assert "Giấy chứng sinh" in text and "Miễn lệ phí" in text
@@ -266,3 +266,12 @@ def test_the_tracking_book_holds_at_least_ten_dossiers_a_page(counter, clock, pa
     pages = PdfReader(io.BytesIO(papers.book(day, day).pdf)).pages
     assert len(pages) <= math.ceil(44 / 10)
     assert names[43] in " ".join(pages[-1].extract_text().split())  # the last one, on the last page
+
+
+def test_the_receipt_names_the_dossier_code_and_the_provinces_beside_it(counter, papers, applicant):
+    view = counter.dossiers.receive("1.004873", applicant)
+    text = text_of(papers.dossier_paper(view.code, "receipt", record=False).pdf)
+    assert f"Mã hồ sơ: {view.code}" in text and "hệ thống giải quyết thủ tục hành chính của tỉnh" not in text
+    counter.dossiers.assign_official_code(view.code, "000.00.42.H10-261123-0007")
+    text = text_of(papers.dossier_paper(view.code, "receipt", record=False).pdf)
+    assert ("Mã hồ sơ trên hệ thống giải quyết thủ tục hành chính của tỉnh: 000.00.42.H10-261123-0007") in text
