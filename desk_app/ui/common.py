@@ -44,7 +44,8 @@ class InputDialog(QDialog):
     """A small form; OK runs ``submit(values)`` and closes only when it succeeded, so a
     refused action keeps what the clerk typed."""
 
-    def __init__(self, title: str, intro: str, parent: QWidget | None = None, *, ok_text: str = "Đồng ý") -> None:
+    def __init__(self, title: str, intro: str, parent: QWidget | None = None, *, ok_text: str = "Đồng ý",
+                 cancel_text: str = "Hủy") -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(520)
@@ -59,7 +60,7 @@ class InputDialog(QDialog):
             layout.addWidget(label)
         self.form = QFormLayout()
         layout.addLayout(self.form)
-        self.buttons = ok_cancel(ok_text, "Hủy", self._ok, self.reject)
+        self.buttons = ok_cancel(ok_text, cancel_text, self._ok, self.reject)
         layout.addWidget(self.buttons)
 
     def add_line(self, key: str, label: str, text: str = "", placeholder: str = "") -> QLineEdit:

@@ -206,7 +206,7 @@ def action_detail(a: Action) -> str:
     if a.kind == "apology_issued":
         new = fmt_dt(datetime.fromisoformat(p["new_due_at"])) if p.get("new_due_at") else ""
         return f"hẹn mới {new}; {p.get('reason', '')}"
-    if a.kind in ("withdrawn", "refused"):
+    if a.kind in ("withdrawn", "refused", "cancelled", "clock_paused"):
         return p.get("reason", "")
     if a.kind == "supplement_requested":
         return "; ".join(p.get("items", []))
@@ -861,7 +861,7 @@ class DossierDialogs:
                         "Chỉ dùng cho hồ sơ nhập nhầm (sai thủ tục, sai người, nhập trùng). Hồ sơ không bị xóa: vẫn "
                         "giữ mã, bị gạch trong sổ theo dõi và không tính vào các chỉ tiêu giải quyết. Hồ sơ đã giao "
                         "giấy tờ cho công dân chỉ lãnh đạo được hủy. Công dân xin dừng thì dùng “Dừng giải quyết”.",
-                        self.view, ok_text="Hủy hồ sơ")
+                        self.view, ok_text="Hủy hồ sơ", cancel_text="Quay lại")  # never two "Hủy"
         d.add_text("reason", "Nhập nhầm điều gì:")
         self._ask(d, lambda v: self.view._run(lambda k: self.view.counter.dossiers.cancel(k, v["reason"]), None))
 

@@ -400,4 +400,5 @@ def test_a_dossier_entered_by_mistake_is_cancelled_from_the_dossier_screen(qtbot
     assert warnings == []
     assert counter.dossiers.dossier(dossier.code).status == "cancelled"
     assert view.detail_fields["status"].text().startswith("Đã hủy (nhập nhầm)")
+    assert view.journal.item(view.journal.rowCount() - 1, 1).text() == "Hủy hồ sơ nhập nhầm: Nhập trùng"
     assert not any(b.isEnabled() for b in view.buttons.values())  # nothing more happens to it
