@@ -38,15 +38,9 @@ class ListStore(Rows):
     def dossiers(self, *, status: str | None = None, procedure: str | None = None,
                  limit: int = 1000) -> list[DossierRow]:
         """Dossiers newest first, narrowed by status and procedure (``desk-app list``)."""
-        where, params = ["1 = 1"], []
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        if procedure:
-            where.append("procedure_code = ?")
-            params.append(procedure)
-        rows = self.query(f"SELECT * FROM dossiers WHERE {' AND '.join(where)} ORDER BY created_at DESC, num DESC "
-                          "LIMIT ?", [*params, limit])
+        where, params = self.equal(status=status, procedure_code=procedure)
+        rows = self.query(f"SELECT * FROM dossiers WHERE {' AND '.join(['1 = 1', *where])} "
+                          "ORDER BY created_at DESC, num DESC LIMIT ?", [*params, limit])
         return [DossierRow.from_row(r) for r in rows]
 
     def book_entries(self, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -50,12 +50,8 @@ class PrivacyStore(Rows):
         if hi:
             where.append("at < ?")
             params.append(hi)
-        if f.clerk:
-            where.append("clerk = ?")
-            params.append(f.clerk)
-        if f.kind:
-            where.append("kind = ?")
-            params.append(f.kind)
+        equal, values = self.equal(clerk=f.clerk, kind=f.kind)
+        where, params = where + equal, params + values
         sql = ("SELECT * FROM access_log" + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY at DESC, seq DESC LIMIT ?")
         return [self._access_row(r) for r in self.query(sql, [*params, limit])]

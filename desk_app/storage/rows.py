@@ -22,5 +22,12 @@ class Rows:
         for values in cursor:
             yield dict(zip(names, values))
 
+    @staticmethod
+    def equal(**columns: Any) -> tuple[list[str], list[Any]]:
+        """``column = ?`` conditions and their values, for the filters that are set (a list's
+        narrowing by status, clerk, kind…)."""
+        set_ = {k: v for k, v in columns.items() if v not in (None, "")}
+        return [f"{k} = ?" for k in set_], list(set_.values())
+
     def _one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
         return next(self.query(sql, params), None)
