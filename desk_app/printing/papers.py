@@ -305,11 +305,11 @@ class Papers:
         template = self.template_for(view, form)
         # as it will come out of the printer: a preview of a paper printed before says "Bản in lại"
         context = self.dossier_context(view, template, copy_kind=copy_kind(actions, form), actions=actions)
-        pdf = render_pdf(template, context)
+        paper = Paper(render_pdf(template, context), template, f"{view.code}-{form}.pdf")
         if record:
             self.counter.dossiers.record_print(view.code, form, template_id=template.id, template_version=template.version,
-                                               digest=hashlib.sha256(pdf).hexdigest())
-        return Paper(pdf, template, f"{view.code}-{form}.pdf")
+                                               digest=paper.digest)
+        return paper
 
     def listing(self, procedure_code: str) -> Paper:
         """The public listing (niêm yết) of one procedure."""
