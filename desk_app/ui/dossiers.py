@@ -121,10 +121,12 @@ class DossierListModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = rows
         self._flags = [ordered_flags(self.counter.dossiers.flags_of(r)) for r in rows]
-        self._cells = [(r.code, r.applicant_name, self._procedure_name(r.procedure_code),
-                        STATUS_LABELS.get(r.status, r.status), fmt_dt(r.due_at),
-                        ", ".join(SHORT_FLAGS[f] for f in fl)) for r, fl in zip(rows, self._flags)]
+        self._cells = [self._cells_of(r, fl) for r, fl in zip(rows, self._flags)]
         self.endResetModel()
+
+    def _cells_of(self, r: DossierRow, flags: list[str]) -> tuple[str, ...]:
+        return (r.code, r.applicant_name, self._procedure_name(r.procedure_code),
+                STATUS_LABELS.get(r.status, r.status), fmt_dt(r.due_at), ", ".join(SHORT_FLAGS[f] for f in flags))
 
     def _procedure_name(self, code: str) -> str:
         return self.counter.catalogue.name_of(code)
@@ -166,10 +168,7 @@ class DossierListModel(QAbstractTableModel):
     def set_row(self, index: int, row: DossierRow) -> None:
         """One row redrawn in place (a print, a survey): the list keeps its order and selection."""
         flags = ordered_flags(self.counter.dossiers.flags_of(row))
-        self.rows[index], self._flags[index] = row, flags
-        self._cells[index] = (row.code, row.applicant_name, self._procedure_name(row.procedure_code),
-                              STATUS_LABELS.get(row.status, row.status), fmt_dt(row.due_at),
-                              ", ".join(SHORT_FLAGS[f] for f in flags))
+        self.rows[index], self._flags[index], self._cells[index] = row, flags, self._cells_of(row, flags)
         self.dataChanged.emit(self.index(index, 0), self.index(index, len(self.HEADERS) - 1))
 
     def code_at(self, row: int) -> str | None:
