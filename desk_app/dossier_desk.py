@@ -191,8 +191,10 @@ class DossierDesk:
         proc = self.counter.catalogue.get(procedure_code)
         return self._create(proc, "refused", payload, applicant, form_data, [], None, None, template, submission_id)
 
-    def start_processing(self, dossier: str, *, note: str = "") -> DossierView:
-        return self._record(dossier, "processing_started", {"note": clean_text(note)})
+    def start_processing(self, dossier: str, *, note: str = "", to: str = "") -> DossierView:
+        """The one-stop hands the dossier to the specialist ``to`` (a person or a unit): recorded
+        with its time and the clerk, and listed on the control slip (Mẫu số 06)."""
+        return self._record(dossier, "processing_started", {"note": clean_text(note), "to": clean_text(to)})
 
     def transfer(self, dossier: str, to_unit: str, *, note: str = "", step_hours: float | None = None,
                  return_hours: float | None = None) -> DossierView:

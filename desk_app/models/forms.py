@@ -56,7 +56,7 @@ CONTEXT_SCHEMA: dict[str, Any] = {
                 "status", "sets", "time_limit", "fee", "result_place", "book_line", "request", "home_unit", "receipt_due_at",
                 "returned_at_once",
                 {"papers": ["index", "name", "paper_kind", "count"]},
-                {"steps": ["index", "from_unit", "to_unit", "at", "due", "due_text", "verdict", "note"]}],
+                {"steps": ["index", "from_unit", "to_unit", "at", "due", "due_text", "verdict", "note", "people"]}],
     "procedure": ["code", "name", "domain", "time_limit", "fee", "result", "solved_by", "channels",
                   {"components": ["index", "name", "paper_kind", "count", "required"]},
                   {"process": ["index", "text"]},

@@ -169,6 +169,11 @@ class Papers:
         for a in actions:
             if a.kind in ("received", "supplemented"):
                 previous = _when(a)
+            elif a.kind == "processing_started":  # the one-stop hands the dossier to the specialist
+                steps.append({"from_unit": unit, "to_unit": a.payload.get("to") or WORDS.text("steps.specialist"),
+                              "at": a.at, "due": "", "due_text": "", "verdict": "", "note": ACTION_LABELS[a.kind],
+                              "people": self._handover_people(a)})
+                previous = a.at
             elif a.kind in ("transferred", "transfer_returned"):
                 hours = a.payload.get("step_hours") if a.kind == "transferred" else return_hours
                 due = calendar.add_working_hours(previous, float(hours)) if hours and previous else None
@@ -180,12 +185,18 @@ class Papers:
                     "at": a.at, "due": due or "",
                     "due_text": WORDS.text("steps.due", due=f"{due:%H:%M %d/%m/%Y}") if due else "",
                     "verdict": TIMELINESS_LABELS[classify_return(a.at, judge)] if judge else "",
-                    "note": ACTION_LABELS[a.kind],
+                    "note": ACTION_LABELS[a.kind], "people": self._handover_people(a),
                 })
                 if outgoing:
                     return_hours = a.payload.get("return_hours")
                 previous = a.at
         return steps
+
+    def _handover_people(self, action: Action) -> str:
+        """Who handed over (the clerk who recorded it) and who received, as the slip lists them."""
+        giver = WORDS.text("steps.giver", name=self._clerk_name(action.clerk))
+        taker = action.payload.get("to", "") if action.kind == "processing_started" else ""
+        return giver + (WORDS.text("steps.taker", name=taker) if taker else "")
 
     def dossier_context(self, view: DossierView, template: FormTemplate, *, copy_kind: str = "original",
                         actions: list[Action] | None = None) -> dict[str, Any]:
@@ -296,8 +307,9 @@ class Papers:
             raise DomainError(f"Hồ sơ {view.code} đã hủy do nhập nhầm: không in giấy tờ của hồ sơ này.",
                               code="not_printable")
         needed = NEEDED_STEP.get(form)
-        if needed and not any(a.kind == needed for a in actions):
-            raise DomainError(f"Hồ sơ {view.code} chưa có bước “{ACTION_LABELS[needed]}” nên chưa in được "
+        if needed and not any(a.kind in needed for a in actions):
+            steps = " hoặc ".join(f"“{ACTION_LABELS[k]}”" for k in needed)
+            raise DomainError(f"Hồ sơ {view.code} chưa có bước {steps} nên chưa in được "
                               f"{PAPER_LABELS[form].lower()}.", code="not_printable")
         if form == "receipt" and view.state.received_at is None and view.status != "returned":
             raise DomainError(f"Hồ sơ {view.code} chưa được tiếp nhận (đang “{STATUS_LABELS.get(view.status)}”) "

@@ -51,6 +51,12 @@ class ListStore(Rows):
             "LEFT JOIN citizens c ON c.id = d.applicant_id WHERE d.created_at BETWEEN ? AND ? "
             "ORDER BY d.created_at", [start.isoformat(), end.isoformat()]))
 
+    def handover_receivers(self, limit: int = 200) -> list[str]:
+        """Who the one-stop last handed dossiers to, newest first, once each (the clerk's suggestions)."""
+        rows = self.query("SELECT payload FROM actions WHERE kind = 'processing_started' ORDER BY seq DESC LIMIT ?",
+                          [limit])
+        return list(dict.fromkeys(str(json.loads(r["payload"]).get("to", "")) for r in rows))
+
     def transfer_units(self, limit: int = 200) -> list[str]:
         """The units dossiers were last transferred to, newest first (the clerk's suggestions)."""
         rows = self.query("SELECT payload FROM actions WHERE kind = 'transferred' ORDER BY seq DESC LIMIT ?", [limit])

@@ -336,7 +336,7 @@ class DossiersView(QWidget):
         grid = QGridLayout()
         grid.setSpacing(6)
         handlers = {
-            "start_processing": self.do_start_processing, "transfer": self.dialogs.ask_transfer,
+            "start_processing": self.dialogs.ask_start_processing, "transfer": self.dialogs.ask_transfer,
             "transfer_returned": self.dialogs.ask_transfer_returned, "result_ready": self.do_result_ready,
             "notify": self.dialogs.ask_notify, "return": self.dialogs.ask_return, "apology": self.dialogs.ask_apology,
             "withdraw": self.dialogs.ask_withdraw, "supplement": self.dialogs.ask_supplement, "reprint": self.dialogs.ask_reprint,
@@ -679,8 +679,12 @@ class DossiersView(QWidget):
         self.changed.emit(view.changes)
         return view
 
-    def do_start_processing(self, code: str | None = None) -> DossierView | None:
-        return self._run(lambda k: self.counter.dossiers.start_processing(k), code)
+    def do_start_processing(self, code: str | None = None, to: str = "", *, print_slip: bool = False) -> DossierView | None:
+        """Hand the dossier to the specialist ``to``; ``print_slip`` opens the control slip that goes with it."""
+        view = self._run(lambda k: self.counter.dossiers.start_processing(k, to=to), code)
+        if view is not None and print_slip:
+            self.printing.preview_papers(["control"], code=view.code)
+        return view
 
     def do_transfer(self, to_unit: str, note: str = "", code: str | None = None) -> DossierView | None:
         return self._run(lambda k: self.counter.dossiers.transfer(k, to_unit, note=note), code)
@@ -743,6 +747,17 @@ class DossierDialogs:
 
     def __init__(self, view: DossiersView) -> None:
         self.view = view
+
+    def ask_start_processing(self) -> None:
+        d = InputDialog(self._title("Chuyển xử lý"), "Giao hồ sơ cho công chức chuyên môn giải quyết; phiếu kiểm soát "
+                        "quá trình giải quyết hồ sơ (Mẫu số 06) đi kèm hồ sơ.", self.view, ok_text="Giao và xem phiếu")
+        d.add_choice("to", "Giao cho:", [(u, u) for u in self._used_specialists()], editable=True)
+        d.fields["to"].setCurrentText("")
+        d.focus_key = "to"
+        self._ask(d, lambda v: self.view.do_start_processing(to=v["to"], print_slip=True))
+
+    def _used_specialists(self) -> list[str]:
+        return [u for u in self.view.counter.store.lists.handover_receivers() if u][:15]
 
     def ask_transfer(self) -> None:
         d = InputDialog(self._title("Chuyển liên thông"), "Hồ sơ được chuyển cho cơ quan khác giải quyết.", self.view)

@@ -265,3 +265,21 @@ def test_listing_prints_exemptions_when_there_are_some(counter, papers):
     assert "ĐĂNG KÝ KHAI SINH" in text
     assert "Đối tượng được miễn, giảm: – Đăng ký khai sinh đúng hạn. – Người thuộc gia đình có công với cách mạng." in text
     assert "Đường dây nóng" not in text  # no hotline set
+
+
+def test_the_control_slip_goes_with_every_hand_over_from_the_one_stop(counter, clock, applicant):
+    """Mẫu số 06 with the dossier handed to the ward's specialist, not only after a transfer to
+    the level above; each hand-over with its time and who gave and who received."""
+    from desk_app.models.errors import DomainError
+    from desk_app.printing.papers import Papers
+
+    papers = Papers(counter)
+    view = counter.dossiers.receive("1.004873", applicant)
+    with pytest.raises(DomainError, match="Chuyển xử lý.*hoặc.*Chuyển liên thông"):
+        papers.dossier_paper(view.code, "control", record=False)
+    clock.set(2026, 11, 23, 10, 30)
+    counter.dossiers.start_processing(view.code, to="Nguyễn Văn Chuyên (công chức tư pháp - hộ tịch)")
+    text = text_of(papers.dossier_paper(view.code, "control", record=False).pdf)
+    assert "Nhận: Nguyễn Văn Chuyên (công chức tư pháp - hộ tịch)" in text
+    assert "Giao: Trần Thị Lan" in text and "10 giờ 30 phút, ngày 23/11/2026" in text
+    assert "Chuyển xử lý" in text

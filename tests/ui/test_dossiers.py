@@ -249,8 +249,24 @@ def test_keyboard_ctrl_f_and_enter_on_a_row(qtbot, view, counter, dossier):
     qtbot.keyClick(view.buttons["start_processing"], Qt.Key_Tab)  # the table does not swallow Tab
     assert view.buttons["transfer"].hasFocus()
     qtbot.keyClick(view.buttons["transfer"], Qt.Key_Backtab)
+    errors = []
+
+    def answer():  # "Chuyển xử lý" asks whom the dossier goes to, then shows the control slip
+        dialogs = [d for d in view.findChildren(InputDialog) if d.isVisible()]
+        try:
+            dialogs[0].fields["to"].setCurrentText("Nguyễn Văn Chuyên")
+            dialogs[0].buttons.button(QDialogButtonBox.Ok).click()
+        except BaseException as exc:  # noqa: BLE001 - reported below, after the dialog is gone
+            errors.append(exc)
+            for d in dialogs:
+                d.reject()
+
+    QTimer.singleShot(0, answer)
     qtbot.keyClick(view.buttons["start_processing"], Qt.Key_Return)  # Enter presses it
+    assert not errors, errors
     assert counter.dossiers.dossier(dossier.code).status == "in_progress"
+    assert view.preview.windowTitle() == "Phiếu kiểm soát quá trình giải quyết hồ sơ"
+    assert "Nhận: Nguyễn Văn Chuyên" in text_of(view.preview.papers[0].pdf)
 
 
 def test_reprint_records_an_audited_reprint(qtbot, view, counter, dossier, printer):
